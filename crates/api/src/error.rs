@@ -1,0 +1,134 @@
+//! One error type for every answer that is not a success, in Transmit's shapes
+//! (`users-api.md` §3.2): 400 carries a list of messages, other statuses one message.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use roster_core::{Error, StoreError};
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(Vec<String>),
+    /// Missing, malformed, expired or wrongly signed token.
+    Unauthorized,
+    Forbidden(String),
+    NotFound(String),
+    MethodNotAllowed,
+    Conflict {
+        message: String,
+        ts_error_code: &'static str,
+    },
+    PayloadTooLarge,
+    UnsupportedMediaType(String),
+    Unavailable,
+    Internal,
+    /// OAuth 2.0 errors of the token endpoint: `{error, error_description}`.
+    OAuth {
+        status: StatusCode,
+        error: &'static str,
+        description: String,
+    },
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(vec![message.into()])
+    }
+
+    pub fn oauth(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self::OAuth {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::OAuth { status, .. } => *status,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let code = status.as_u16();
+        let body = match self {
+            ApiError::BadRequest(messages) => json!({ "message": messages, "error_code": code }),
+            ApiError::Unauthorized => json!({ "message": "Invalid token", "error_code": code }),
+            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::UnsupportedMediaType(m) => {
+                json!({ "message": m, "error_code": code })
+            }
+            ApiError::MethodNotAllowed => {
+                json!({ "message": "Method not allowed", "error_code": code })
+            }
+            ApiError::Conflict {
+                message,
+                ts_error_code,
+            } => json!({ "message": message, "error_code": code, "ts_error_code": ts_error_code }),
+            ApiError::PayloadTooLarge => json!({
+                "message": "Request body is larger than the limit of 1 MiB",
+                "error_code": code,
+            }),
+            ApiError::Unavailable => json!({
+                "message": "Service temporarily unavailable",
+                "error_code": code,
+            }),
+            ApiError::Internal => json!({
+                "message": "Something went wrong - Internal server error",
+                "error_code": code,
+            }),
+            ApiError::OAuth {
+                error, description, ..
+            } => json!({ "error": error, "error_description": description }),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Invalid(messages) => ApiError::BadRequest(messages),
+            Error::NotFound(m) => ApiError::NotFound(m),
+            Error::Conflict { message, code } => ApiError::Conflict {
+                message,
+                ts_error_code: code,
+            },
+            Error::Forbidden(m) => ApiError::Forbidden(m),
+            Error::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable");
+                ApiError::Unavailable
+            }
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::from(Error::from(e))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,364 @@
+//! The Applications API subset: apps and their OAuth clients, for admin tokens.
+//! Field names follow Transmit's `ApiApp` and `ApiOidcClient`.
+
+use super::iso;
+use crate::auth::{rules, Authorized};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{envelope, ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use roster_core::app::{validate_app, App, AppSettings, Client, NewApp, NewClient};
+use roster_core::secret::ClientSecret;
+use roster_core::{AppId, ClientId, Error, PasswordConfiguration, StoreError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+struct AppView {
+    app_id: String,
+    tenant_id: String,
+    app_name: String,
+    app_description: String,
+    logo: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_uri: Option<String>,
+    redirect_uris: Vec<String>,
+    allow_public_signup: bool,
+    service_providers: Vec<String>,
+    /// Roster extension: marks the app whose clients get admin tokens.
+    is_management_app: bool,
+    password_configuration: PasswordConfiguration,
+    created_at: String,
+    updated_at: String,
+    /// The default client made with the app; its secret is shown only in the create answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+impl AppView {
+    fn new(app: App) -> Self {
+        Self {
+            app_id: app.app_id.into_string(),
+            tenant_id: app.tenant_id.into_string(),
+            app_name: app.name,
+            app_description: app.settings.description.unwrap_or_default(),
+            logo: app.settings.logo.unwrap_or_default(),
+            login_uri: app.settings.login_uri,
+            redirect_uris: app.settings.redirect_uris,
+            allow_public_signup: app.settings.allow_public_signup,
+            service_providers: Vec::new(),
+            is_management_app: app.is_management,
+            password_configuration: app.password_config,
+            created_at: iso(app.created_at),
+            updated_at: iso(app.updated_at),
+            client_id: None,
+            client_secret: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ClientView {
+    app_id: String,
+    tenant_id: String,
+    client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    name: String,
+    description: String,
+    redirect_uris: Vec<String>,
+    resources: Vec<String>,
+    authentication_protocol: &'static str,
+    created_at: String,
+    updated_at: String,
+}
+
+impl ClientView {
+    fn new(client: Client, secret: Option<&ClientSecret>) -> Self {
+        Self {
+            app_id: client.app_id.into_string(),
+            tenant_id: client.tenant_id.into_string(),
+            client_id: client.client_id.into_string(),
+            client_secret: secret.map(|s| s.expose().to_owned()),
+            name: client.name,
+            description: client.description.unwrap_or_default(),
+            redirect_uris: client.redirect_uris,
+            resources: client.resources,
+            authentication_protocol: "oidc",
+            created_at: iso(client.created_at),
+            updated_at: iso(client.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateAppRequest {
+    app_name: Option<String>,
+    app_description: Option<String>,
+    logo: Option<String>,
+    login_uri: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    allow_public_signup: Option<bool>,
+    client_display_name: Option<String>,
+    client_description: Option<String>,
+    password_configuration: Option<PasswordConfiguration>,
+}
+
+#[derive(Deserialize)]
+pub struct UpdateAppRequest {
+    app_name: Option<String>,
+    app_description: Option<String>,
+    logo: Option<String>,
+    login_uri: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    allow_public_signup: Option<bool>,
+    password_configuration: Option<PasswordConfiguration>,
+}
+
+#[derive(Deserialize)]
+pub struct CreateClientRequest {
+    name: Option<String>,
+    description: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    resources: Option<Vec<String>>,
+}
+
+fn app_not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::NotFound("App not found".into()),
+        e => e.into(),
+    }
+}
+
+fn client_not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::NotFound("Client not found".into()),
+        e => e.into(),
+    }
+}
+
+fn name_taken(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::Conflict {
+            message: "App name is already taken".into(),
+            ts_error_code: "APP_NAME_TAKEN",
+        },
+        e => app_not_found(e),
+    }
+}
+
+/// `POST /cis/v1/applications`: creates the app and its default client.
+pub async fn create_app(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsCreate>,
+    ApiJson(req): ApiJson<CreateAppRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let input = NewApp {
+        name: req.app_name.unwrap_or_default(),
+        is_management: false,
+        settings: AppSettings {
+            description: req.app_description,
+            logo: req.logo,
+            login_uri: req.login_uri,
+            redirect_uris: req.redirect_uris.clone().unwrap_or_default(),
+            allow_public_signup: req.allow_public_signup.unwrap_or(false),
+        },
+        password_config: req.password_configuration.unwrap_or_default(),
+    };
+    input.validate()?;
+    let client = NewClient {
+        name: req
+            .client_display_name
+            .unwrap_or_else(|| format!("{} default client", input.name)),
+        description: req.client_description,
+        redirect_uris: req.redirect_uris.unwrap_or_default(),
+        resources: Vec::new(),
+    };
+    client.validate()?;
+    let secret = ClientSecret::generate();
+    let (app, client) = state
+        .store
+        .tenant(auth.tenant())
+        .create_app(&input, Some((&client, &secret.hash())))
+        .await
+        .map_err(name_taken)?;
+    let mut view = AppView::new(app);
+    if let Some(client) = client {
+        view.client_id = Some(client.client_id.into_string());
+        view.client_secret = Some(secret.expose().to_owned());
+    }
+    Ok((StatusCode::CREATED, envelope(view)))
+}
+
+/// `GET /cis/v1/applications`.
+pub async fn list_apps(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsRead>,
+) -> ApiResult<impl IntoResponse> {
+    let apps = state.store.tenant(auth.tenant()).list_apps().await?;
+    Ok(envelope(
+        apps.into_iter().map(AppView::new).collect::<Vec<_>>(),
+    ))
+}
+
+/// `GET /cis/v1/applications/{appId}`.
+pub async fn get_app(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsRead>,
+    ApiPath(app_id): ApiPath<String>,
+) -> ApiResult<impl IntoResponse> {
+    let app = state
+        .store
+        .tenant(auth.tenant())
+        .get_app(&AppId::from_string(app_id))
+        .await
+        .map_err(app_not_found)?;
+    Ok(envelope(AppView::new(app)))
+}
+
+/// `PUT /cis/v1/applications/{appId}`: present fields replace the stored ones.
+pub async fn update_app(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsEdit>,
+    ApiPath(app_id): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateAppRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let result = state
+        .store
+        .tenant(auth.tenant())
+        .update_app(&AppId::from_string(app_id), move |app| {
+            if let Some(v) = req.app_name {
+                app.name = v;
+            }
+            let s = &mut app.settings;
+            if let Some(v) = req.app_description {
+                s.description = Some(v);
+            }
+            if let Some(v) = req.logo {
+                s.logo = Some(v);
+            }
+            if let Some(v) = req.login_uri {
+                s.login_uri = Some(v);
+            }
+            if let Some(v) = req.redirect_uris {
+                s.redirect_uris = v;
+            }
+            if let Some(v) = req.allow_public_signup {
+                s.allow_public_signup = v;
+            }
+            if let Some(v) = req.password_configuration {
+                app.password_config = v;
+            }
+            validate_app(app)
+        })
+        .await;
+    match result {
+        Ok(app) => Ok(envelope(AppView::new(app))),
+        Err(Error::NotFound(_)) => Err(ApiError::NotFound("App not found".into())),
+        Err(Error::Conflict { .. }) => Err(name_taken(StoreError::Conflict(String::new()))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `DELETE /cis/v1/applications/{appId}`: the app, its clients and (later) its user links.
+pub async fn delete_app(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsDelete>,
+    ApiPath(app_id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    let tenant = state.store.tenant(auth.tenant());
+    let app_id = AppId::from_string(app_id);
+    let app = tenant.get_app(&app_id).await.map_err(app_not_found)?;
+    if app.is_management {
+        return Err(ApiError::bad_request(
+            "the management app cannot be deleted",
+        ));
+    }
+    tenant.delete_app(&app_id).await.map_err(app_not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /cis/v1/applications/{appId}/clients`: the secret is in this answer only.
+pub async fn create_client(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsCreate>,
+    ApiPath(app_id): ApiPath<String>,
+    ApiJson(req): ApiJson<CreateClientRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let input = NewClient {
+        name: req.name.unwrap_or_default(),
+        description: req.description,
+        redirect_uris: req.redirect_uris.unwrap_or_default(),
+        resources: req.resources.unwrap_or_default(),
+    };
+    input.validate()?;
+    let secret = ClientSecret::generate();
+    let client = state
+        .store
+        .tenant(auth.tenant())
+        .create_client(&AppId::from_string(app_id), &input, &secret.hash())
+        .await
+        .map_err(app_not_found)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ClientView::new(client, Some(&secret))),
+    ))
+}
+
+/// `GET /cis/v1/applications/{appId}/clients`.
+pub async fn list_clients(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsRead>,
+    ApiPath(app_id): ApiPath<String>,
+) -> ApiResult<impl IntoResponse> {
+    let tenant = state.store.tenant(auth.tenant());
+    let app_id = AppId::from_string(app_id);
+    tenant.get_app(&app_id).await.map_err(app_not_found)?;
+    let clients = tenant.list_clients(&app_id).await?;
+    Ok(Json(
+        clients
+            .into_iter()
+            .map(|c| ClientView::new(c, None))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `GET /cis/v1/applications/{appId}/clients/{clientId}`.
+pub async fn get_client(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsRead>,
+    ApiPath((app_id, client_id)): ApiPath<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    let client = state
+        .store
+        .tenant(auth.tenant())
+        .get_client(
+            &AppId::from_string(app_id),
+            &ClientId::from_string(client_id),
+        )
+        .await
+        .map_err(client_not_found)?;
+    Ok(Json(ClientView::new(client, None)))
+}
+
+/// `DELETE /cis/v1/applications/{appId}/clients/{clientId}`.
+pub async fn delete_client(
+    State(state): State<AppState>,
+    auth: Authorized<rules::AppsDelete>,
+    ApiPath((app_id, client_id)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .tenant(auth.tenant())
+        .delete_client(
+            &AppId::from_string(app_id),
+            &ClientId::from_string(client_id),
+        )
+        .await
+        .map_err(client_not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}

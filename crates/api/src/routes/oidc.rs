@@ -1,0 +1,202 @@
+//! The token endpoint (client credentials), the JWK set and OpenID discovery.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::{Grant, DEFAULT_AUDIENCE, TOKEN_TTL_SECS};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use roster_core::secret::SecretHash;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: String,
+}
+
+fn invalid_request(description: impl Into<String>) -> ApiError {
+    ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+fn invalid_client() -> ApiError {
+    ApiError::oauth(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "client authentication failed",
+    )
+}
+
+/// A hash no secret matches, checked for unknown clients so both failures take one path.
+fn dummy_hash() -> &'static SecretHash {
+    static DUMMY: OnceLock<SecretHash> = OnceLock::new();
+    DUMMY.get_or_init(|| SecretHash::of("unknown client: no secret matches this"))
+}
+
+/// `POST /oidc/token` and `POST /cis/oidc/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(invalid_request(
+            "Content-Type must be application/x-www-form-urlencoded",
+        ));
+    }
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            invalid_request("request body could not be read")
+        }
+    })?;
+    let mut form: HashMap<String, String> = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        if form.insert(k.to_string(), v.into_owned()).is_some() {
+            return Err(invalid_request(format!("parameter {k} is repeated")));
+        }
+    }
+    let nonempty = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+
+    let grant_type =
+        nonempty("grant_type").ok_or_else(|| invalid_request("grant_type is required"))?;
+    if grant_type != "client_credentials" {
+        return Err(ApiError::oauth(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("grant_type {grant_type} is not supported"),
+        ));
+    }
+
+    let basic = basic_credentials(&headers)?;
+    let (client_id, secret) = match (basic, nonempty("client_id"), nonempty("client_secret")) {
+        (Some((id, secret)), body_id, body_secret) => {
+            if body_id.is_some_and(|b| b != id) || body_secret.is_some() {
+                return Err(invalid_request(
+                    "use one client authentication method: HTTP Basic or the request body",
+                ));
+            }
+            (id, secret)
+        }
+        (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
+        (None, None, _) => return Err(invalid_request("client_id is required")),
+        (None, Some(_), None) => return Err(invalid_request("client_secret is required")),
+    };
+
+    let found = state.store.client_credentials(&client_id).await?;
+    let hash = found.as_ref().map_or(dummy_hash(), |c| &c.secret_hash);
+    let secret_ok = hash.verify(&secret);
+    let client = match found {
+        Some(c) if secret_ok => c,
+        _ => return Err(invalid_client()),
+    };
+
+    let audience = match nonempty("resource") {
+        None => DEFAULT_AUDIENCE,
+        Some(r) if r == DEFAULT_AUDIENCE || client.resources.iter().any(|x| x == r) => r,
+        Some(_) => {
+            return Err(ApiError::oauth(
+                StatusCode::BAD_REQUEST,
+                "invalid_target",
+                "resource is not allowed for this client",
+            ))
+        }
+    };
+    let scope = nonempty("scope").unwrap_or_default();
+    let access_token = state
+        .keys
+        .issue(&Grant {
+            tenant_id: &client.tenant_id,
+            app_id: &client.app_id,
+            app_name: &client.app_name,
+            client_id: &client.client_id,
+            is_admin: client.is_management,
+            audience,
+            scope,
+        })
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not sign a token");
+            ApiError::Internal
+        })?;
+    let mut response = Json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: TOKEN_TTL_SECS,
+        scope: scope.to_owned(),
+    })
+    .into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: each part form-encoded).
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| invalid_client())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(invalid_client());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(invalid_client());
+    }
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid_client)?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(invalid_client)?;
+    let unescape = |s: &str| -> String {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let (id, secret) = (unescape(id), unescape(secret));
+    if id.is_empty() || secret.is_empty() {
+        return Err(invalid_client());
+    }
+    Ok(Some((id, secret)))
+}
+
+/// `GET /cis/oidc/jwks`.
+pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
+    Json(state.keys.jwks())
+}
+
+/// `GET /.well-known/openid-configuration` (also under `/cis/oidc/`).
+pub async fn discovery(State(state): State<AppState>) -> Json<Value> {
+    let issuer = state.keys.issuer();
+    Json(json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oidc/token"),
+        "jwks_uri": format!("{issuer}/cis/oidc/jwks"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "id_token_signing_alg_values_supported": ["EdDSA"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "scopes_supported": ["openid"],
+    }))
+}

@@ -1,0 +1,274 @@
+//! Access tokens: EdDSA (Ed25519) JWTs with a `kid`, signed with a key kept in the
+//! database so that every node on one database issues and accepts the same tokens.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use ring::rand::SystemRandom;
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use roster_core::id::random_id;
+use roster_core::signing_key::SigningKeyRecord;
+use roster_core::time::now_ms;
+use roster_core::{AppId, ClientId, PermissionSet, Principal, PrincipalKind, StoreError, TenantId};
+use roster_store::Store;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// The one algorithm tokens are signed and accepted with.
+pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
+const ALGORITHM_NAME: &str = "EdDSA";
+/// `aud` when the client asks for no `resource`.
+pub const DEFAULT_AUDIENCE: &str = "userid-api";
+pub const TOKEN_TTL_SECS: i64 = 3600;
+const LEEWAY_SECS: u64 = 30;
+/// How often an unknown `kid` may trigger a reload of the keys from the database.
+const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub tid: String,
+    pub app_id: String,
+    pub app_name: String,
+    pub client_id: String,
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub ts_roles: Vec<String>,
+    #[serde(default)]
+    pub ts_permissions: Vec<String>,
+}
+
+struct VerifyingKey {
+    key: DecodingKey,
+    public_x: String,
+}
+
+pub struct KeyRing {
+    issuer: String,
+    kid: String,
+    encoding: EncodingKey,
+    verifying: RwLock<HashMap<String, VerifyingKey>>,
+    last_reload: RwLock<Instant>,
+}
+
+/// What a token is issued for.
+pub struct Grant<'a> {
+    pub tenant_id: &'a TenantId,
+    pub app_id: &'a AppId,
+    pub app_name: &'a str,
+    pub client_id: &'a ClientId,
+    pub is_admin: bool,
+    pub audience: &'a str,
+    pub scope: &'a str,
+}
+
+impl KeyRing {
+    /// Loads the primary key from the database, generating and storing it on first start.
+    pub async fn load(store: &Store, issuer: String) -> Result<Self, StoreError> {
+        let candidate = generate_key()?;
+        let primary = store.ensure_signing_key(&candidate).await?;
+        if primary.algorithm != ALGORITHM_NAME {
+            return Err(StoreError::Other(format!(
+                "signing key {} uses {}, expected {ALGORITHM_NAME}",
+                primary.kid, primary.algorithm
+            )));
+        }
+        let pkcs8 = STANDARD
+            .decode(&primary.private_key)
+            .map_err(|e| StoreError::Other(format!("signing key is not base64: {e}")))?;
+        let ring = KeyRing {
+            issuer,
+            kid: primary.kid.clone(),
+            encoding: EncodingKey::from_ed_der(&pkcs8),
+            verifying: RwLock::new(HashMap::new()),
+            last_reload: RwLock::new(Instant::now()),
+        };
+        ring.install(store.signing_keys().await?)?;
+        Ok(ring)
+    }
+
+    fn install(&self, records: Vec<SigningKeyRecord>) -> Result<(), StoreError> {
+        let mut map = HashMap::new();
+        for r in records
+            .into_iter()
+            .filter(|r| r.algorithm == ALGORITHM_NAME)
+        {
+            let key = DecodingKey::from_ed_components(&r.public_key).map_err(|e| {
+                StoreError::Other(format!("signing key {} is unreadable: {e}", r.kid))
+            })?;
+            map.insert(
+                r.kid,
+                VerifyingKey {
+                    key,
+                    public_x: r.public_key,
+                },
+            );
+        }
+        if let Ok(mut guard) = self.verifying.write() {
+            *guard = map;
+        }
+        Ok(())
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Signs an access token for a client-credentials grant.
+    pub fn issue(&self, grant: &Grant<'_>) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = now_ms() / 1000;
+        let claims = Claims {
+            sub: grant.client_id.to_string(),
+            iss: self.issuer.clone(),
+            aud: grant.audience.to_owned(),
+            iat: now,
+            exp: now + TOKEN_TTL_SECS,
+            jti: random_id(21),
+            tid: grant.tenant_id.to_string(),
+            app_id: grant.app_id.to_string(),
+            app_name: grant.app_name.to_owned(),
+            client_id: grant.client_id.to_string(),
+            roles: if grant.is_admin {
+                vec!["Admin".into()]
+            } else {
+                Vec::new()
+            },
+            scope: grant.scope.to_owned(),
+            ts_roles: Vec::new(),
+            // Clients without roles have their kind's full permissions; those are implied
+            // rather than listed, which keeps tokens small.
+            ts_permissions: Vec::new(),
+        };
+        let mut header = Header::new(ALGORITHM);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding)
+    }
+
+    /// Verifies a bearer token for this API (`aud` = `userid-api`) into a principal.
+    pub async fn verify(&self, store: &Store, token: &str) -> Option<Principal> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != ALGORITHM {
+            return None;
+        }
+        let kid = header.kid?;
+        if !self.knows(&kid) {
+            self.reload_if_due(store).await;
+        }
+        let guard = self.verifying.read().ok()?;
+        let key = &guard.get(&kid)?.key;
+        let mut validation = Validation::new(ALGORITHM);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[DEFAULT_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .ok()?
+            .claims;
+        Some(principal_from(claims))
+    }
+
+    fn knows(&self, kid: &str) -> bool {
+        self.verifying
+            .read()
+            .map(|m| m.contains_key(kid))
+            .unwrap_or(false)
+    }
+
+    /// Another node may have rotated keys; look again, but not more than once per interval.
+    async fn reload_if_due(&self, store: &Store) {
+        let due = self
+            .last_reload
+            .read()
+            .map(|t| t.elapsed() >= RELOAD_INTERVAL)
+            .unwrap_or(false);
+        if !due {
+            return;
+        }
+        if let Ok(mut t) = self.last_reload.write() {
+            *t = Instant::now();
+        }
+        match store.signing_keys().await {
+            Ok(records) => {
+                if let Err(e) = self.install(records) {
+                    tracing::warn!(error = %e, "could not reload signing keys");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not reload signing keys"),
+        }
+    }
+
+    /// The public keys as a JWK set.
+    pub fn jwks(&self) -> serde_json::Value {
+        let guard = match self.verifying.read() {
+            Ok(g) => g,
+            Err(_) => return serde_json::json!({ "keys": [] }),
+        };
+        let mut keys: Vec<_> = guard
+            .iter()
+            .map(|(kid, k)| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": k.public_x,
+                    "kid": kid,
+                    "use": "sig",
+                    "alg": ALGORITHM_NAME,
+                })
+            })
+            .collect();
+        keys.sort_by(|a, b| a["kid"].as_str().cmp(&b["kid"].as_str()));
+        serde_json::json!({ "keys": keys })
+    }
+}
+
+fn principal_from(claims: Claims) -> Principal {
+    let kind = if claims.sub != claims.client_id {
+        PrincipalKind::User
+    } else if claims.roles.iter().any(|r| r == "Admin") {
+        PrincipalKind::Admin
+    } else {
+        PrincipalKind::Client
+    };
+    let permissions = if claims.ts_roles.is_empty() && claims.ts_permissions.is_empty() {
+        match kind {
+            PrincipalKind::Admin => PermissionSet::admin(),
+            PrincipalKind::Client => PermissionSet::app_client_default(),
+            PrincipalKind::User => PermissionSet::empty(),
+        }
+    } else {
+        PermissionSet::from_claims(&claims.ts_permissions, &claims.app_id)
+    };
+    Principal {
+        tenant_id: TenantId::from_string(claims.tid),
+        app_id: AppId::from_string(claims.app_id),
+        client_id: ClientId::from_string(claims.client_id),
+        user_id: (kind == PrincipalKind::User).then_some(claims.sub),
+        kind,
+        permissions,
+    }
+}
+
+fn generate_key() -> Result<SigningKeyRecord, StoreError> {
+    let rng = SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+        .map_err(|_| StoreError::Other("could not generate a signing key".into()))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| StoreError::Other("generated signing key is unreadable".into()))?;
+    Ok(SigningKeyRecord {
+        kid: random_id(16),
+        purpose: "primary".into(),
+        algorithm: ALGORITHM_NAME.into(),
+        private_key: STANDARD.encode(pkcs8.as_ref()),
+        public_key: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        created_at: now_ms(),
+    })
+}

@@ -1,0 +1,16 @@
+//! Roster's domain: identifiers, models, permissions and errors. No HTTP, no SQL.
+
+pub mod app;
+pub mod error;
+pub mod id;
+pub mod permission;
+pub mod principal;
+pub mod secret;
+pub mod signing_key;
+pub mod time;
+
+pub use app::{App, Client, ClientCredentials, NewApp, NewClient, PasswordConfiguration, Tenant};
+pub use error::{Error, StoreError};
+pub use id::{AppId, ClientId, TenantId};
+pub use permission::{Permission, PermissionSet};
+pub use principal::{Principal, PrincipalKind};

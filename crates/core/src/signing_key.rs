@@ -1,0 +1,16 @@
+//! Token signing keys as stored: installation-wide, shared by every node on one database.
+
+#[derive(Clone, Debug)]
+pub struct SigningKeyRecord {
+    /// Key id, sent as `kid` in token headers.
+    pub kid: String,
+    /// `primary` for the key that signs new tokens.
+    pub purpose: String,
+    /// The JWS algorithm name, e.g. `EdDSA`.
+    pub algorithm: String,
+    /// Base64 (standard) PKCS#8 document.
+    pub private_key: String,
+    /// Base64url (no padding) raw public key.
+    pub public_key: String,
+    pub created_at: i64,
+}

@@ -1,0 +1,7 @@
+//! The `roster` binary's pieces: command line, configuration, telemetry, bootstrap, serving.
+
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod serve;
+pub mod telemetry;

@@ -1,0 +1,62 @@
+use clap::Parser;
+use roster_server::cli::{AdminCommand, Cli, Command};
+use roster_server::config::Config;
+use roster_server::{bootstrap, serve, telemetry};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&cli.options) {
+        Ok(c) => c,
+        Err(reason) => {
+            eprintln!("roster: {reason}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format, &config.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("roster: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::run(config).await,
+            Command::Migrate => {
+                let store = serve::open_store(&config).await?;
+                store.close().await;
+                eprintln!("roster: database is up to date");
+                Ok(())
+            }
+            Command::Admin(AdminCommand::Bootstrap { json }) => {
+                let store = serve::open_store(&config).await?;
+                let creds = match &config.bootstrap {
+                    Some(given) => bootstrap::ensure_configured(&store, given).await?,
+                    None => bootstrap::new_management_client(&store).await?,
+                };
+                store.close().await;
+                if json {
+                    println!("{}", serde_json::to_string(&creds)?);
+                } else {
+                    println!(
+                        "tenant_id:     {}\napp_id:        {}\nclient_id:     {}\nclient_secret: {}",
+                        creds.tenant_id, creds.app_id, creds.client_id, creds.client_secret
+                    );
+                }
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roster: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

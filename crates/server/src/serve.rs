@@ -1,0 +1,105 @@
+//! `roster serve`: open the store, migrate, load keys, bootstrap, serve until a signal.
+
+use crate::bootstrap;
+use crate::config::Config;
+use anyhow::Context;
+use roster_api::{AppState, KeyRing};
+use roster_store::{Store, StoreOptions};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(
+        &config.database_url,
+        &StoreOptions {
+            max_connections: config.db_max_connections,
+        },
+    )
+    .await
+    .context("cannot open the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
+    Ok(store)
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = Arc::new(open_store(&config).await?);
+    let keys = Arc::new(
+        KeyRing::load(&store, config.public_url.clone())
+            .await
+            .context("cannot load the token signing key")?,
+    );
+    match &config.bootstrap {
+        Some(creds) => {
+            bootstrap::ensure_configured(&store, creds)
+                .await
+                .context("bootstrap failed")?;
+        }
+        None => {
+            if let Some(creds) = bootstrap::first_start(&store)
+                .await
+                .context("bootstrap failed")?
+            {
+                bootstrap::print_generated(&creds);
+            }
+        }
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    let app = roster_api::router(AppState {
+        store: store.clone(),
+        keys,
+    });
+    tracing::info!(
+        addr = %local,
+        database = store.backend_name(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "roster ready"
+    );
+    let timeout = config.shutdown_timeout;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            // Bound the drain: a stuck client must not keep the process alive forever.
+            tokio::spawn(async move {
+                tokio::time::sleep(timeout).await;
+                tracing::warn!("in-flight requests did not finish in time; exiting");
+                std::process::exit(1);
+            });
+        })
+        .await
+        .context("server error")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,225 @@
+//! Storage: SQLite and PostgreSQL behind one `Store`, reached per tenant through
+//! [`TenantStore`] so that no query can leave out the tenant.
+
+mod error;
+mod postgres;
+mod queries;
+mod sqlite;
+
+use roster_core::app::{App, Client, ClientCredentials, NewApp, NewClient, Tenant};
+use roster_core::secret::SecretHash;
+use roster_core::signing_key::SigningKeyRecord;
+use roster_core::{AppId, ClientId, Error, StoreError, TenantId};
+
+pub use error::map_sqlx_error;
+
+/// Connection settings beyond the URL.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Pool size for PostgreSQL, and for SQLite readers (SQLite has one writer).
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+        }
+    }
+}
+
+/// The database, chosen from its URL.
+pub enum Store {
+    Sqlite(sqlite::SqliteBackend),
+    Postgres(postgres::PgBackend),
+}
+
+macro_rules! dispatch {
+    ($store:expr, $b:ident => $e:expr) => {
+        match $store {
+            Store::Sqlite($b) => $e,
+            Store::Postgres($b) => $e,
+        }
+    };
+}
+
+impl Store {
+    /// Opens `sqlite://PATH`, `sqlite::memory:` or `postgres://...`.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(
+                sqlite::SqliteBackend::connect(url, options).await?,
+            ))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(
+                postgres::PgBackend::connect(url, options).await?,
+            ))
+        } else {
+            Err(StoreError::Other(
+                "database URL must start with sqlite: or postgres://".into(),
+            ))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies the backend's pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        dispatch!(self, b => b.migrate().await)
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, b => b.ping().await)
+    }
+
+    pub async fn close(&self) {
+        dispatch!(self, b => b.close().await)
+    }
+
+    /// The handle for one tenant's data.
+    pub fn tenant(&self, tenant_id: &TenantId) -> TenantStore<'_> {
+        TenantStore {
+            store: self,
+            tenant: tenant_id.clone(),
+        }
+    }
+
+    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        dispatch!(self, b => b.create_tenant(name, None).await)
+    }
+
+    pub async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Tenant, StoreError> {
+        dispatch!(self, b => b.get_tenant(tenant_id).await)
+    }
+
+    /// The bootstrap tenant, created if missing.
+    pub async fn ensure_default_tenant(&self) -> Result<Tenant, StoreError> {
+        dispatch!(self, b => b.ensure_default_tenant().await)
+    }
+
+    /// On a database without a default tenant, creates it with its management app and
+    /// one client, atomically; `None` when the default tenant already existed.
+    pub async fn create_default_tenant_with_client(
+        &self,
+        client_id: &ClientId,
+        secret: &SecretHash,
+    ) -> Result<Option<(Tenant, App)>, StoreError> {
+        dispatch!(self, b => b.create_default_tenant_with_client(client_id, secret).await)
+    }
+
+    /// Looks a client up by id across tenants: only the token endpoint may do this,
+    /// since the client id is what tells it the tenant.
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<ClientCredentials>, StoreError> {
+        dispatch!(self, b => b.client_credentials(client_id).await)
+    }
+
+    /// Stores `candidate` unless a key with the same purpose exists; returns the stored one,
+    /// so concurrent first starts of several nodes agree on one key.
+    pub async fn ensure_signing_key(
+        &self,
+        candidate: &SigningKeyRecord,
+    ) -> Result<SigningKeyRecord, StoreError> {
+        dispatch!(self, b => b.ensure_signing_key(candidate).await)
+    }
+
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        dispatch!(self, b => b.signing_keys().await)
+    }
+}
+
+/// One tenant's view of the store. Every method is scoped to that tenant.
+pub struct TenantStore<'a> {
+    store: &'a Store,
+    tenant: TenantId,
+}
+
+impl TenantStore<'_> {
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// Creates an app and, when given, its first client, in one transaction.
+    pub async fn create_app(
+        &self,
+        input: &NewApp,
+        first_client: Option<(&NewClient, &SecretHash)>,
+    ) -> Result<(App, Option<Client>), StoreError> {
+        dispatch!(self.store, b => b.create_app(&self.tenant, input, first_client).await)
+    }
+
+    pub async fn list_apps(&self) -> Result<Vec<App>, StoreError> {
+        dispatch!(self.store, b => b.list_apps(&self.tenant).await)
+    }
+
+    pub async fn get_app(&self, app_id: &AppId) -> Result<App, StoreError> {
+        dispatch!(self.store, b => b.get_app(&self.tenant, app_id).await)
+    }
+
+    /// Reads the app, applies `change` and writes it back in one transaction.
+    pub async fn update_app<F>(&self, app_id: &AppId, change: F) -> Result<App, Error>
+    where
+        F: FnOnce(&mut App) -> Result<(), Error> + Send,
+    {
+        dispatch!(self.store, b => b.update_app(&self.tenant, app_id, change).await)
+    }
+
+    pub async fn delete_app(&self, app_id: &AppId) -> Result<(), StoreError> {
+        dispatch!(self.store, b => b.delete_app(&self.tenant, app_id).await)
+    }
+
+    /// The tenant's management app, created if missing.
+    pub async fn ensure_management_app(&self) -> Result<App, StoreError> {
+        dispatch!(self.store, b => b.ensure_management_app(&self.tenant).await)
+    }
+
+    pub async fn create_client(
+        &self,
+        app_id: &AppId,
+        input: &NewClient,
+        secret: &SecretHash,
+    ) -> Result<Client, StoreError> {
+        let client_id = ClientId::generate();
+        dispatch!(self.store, b => b.insert_client(&self.tenant, app_id, &client_id, input, secret).await)
+    }
+
+    /// Creates a client with a chosen id, or resets its secret if it already belongs to
+    /// this app; a client id used by another app or tenant is a conflict.
+    pub async fn put_client(
+        &self,
+        app_id: &AppId,
+        client_id: &ClientId,
+        input: &NewClient,
+        secret: &SecretHash,
+    ) -> Result<Client, StoreError> {
+        dispatch!(self.store, b => b.put_client(&self.tenant, app_id, client_id, input, secret).await)
+    }
+
+    pub async fn list_clients(&self, app_id: &AppId) -> Result<Vec<Client>, StoreError> {
+        dispatch!(self.store, b => b.list_clients(&self.tenant, app_id).await)
+    }
+
+    pub async fn get_client(
+        &self,
+        app_id: &AppId,
+        client_id: &ClientId,
+    ) -> Result<Client, StoreError> {
+        dispatch!(self.store, b => b.get_client(&self.tenant, app_id, client_id).await)
+    }
+
+    pub async fn delete_client(
+        &self,
+        app_id: &AppId,
+        client_id: &ClientId,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.store, b => b.delete_client(&self.tenant, app_id, client_id).await)
+    }
+}

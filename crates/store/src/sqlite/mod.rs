@@ -1,0 +1,74 @@
+//! SQLite: WAL journal, foreign keys, a busy timeout, many readers and one writer.
+
+use crate::error::map_sqlx_error;
+use crate::StoreOptions;
+use roster_core::StoreError;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+const FOR_UPDATE: &str = "";
+
+pub struct SqliteBackend {
+    read: SqlitePool,
+    /// One connection: SQLite allows one writer, so queueing here beats `SQLITE_BUSY`.
+    write: SqlitePool,
+}
+
+impl SqliteBackend {
+    pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("invalid SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            // WAL with NORMAL sync survives a crash of the process; only power loss can
+            // drop the last commits.
+            .journal_mode(if in_memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Normal);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(connect.clone())
+            .await
+            .map_err(map_sqlx_error)?;
+        // An in-memory database lives in its one connection, so readers share it.
+        let read = if in_memory {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(connect.read_only(true))
+                .await
+                .map_err(map_sqlx_error)?
+        };
+        Ok(Self { read, write })
+    }
+
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.write)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.write
+    }
+}
+
+crate::queries::define_queries!(SqliteBackend, sqlx::Sqlite);
