@@ -85,6 +85,9 @@ impl KeyRing {
         let pkcs8 = STANDARD
             .decode(&primary.private_key)
             .map_err(|e| StoreError::Other(format!("signing key is not base64: {e}")))?;
+        // Fail at startup, not on the first grant, if the stored key is unusable.
+        Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
+            .map_err(|_| StoreError::Other(format!("signing key {} is unreadable", primary.kid)))?;
         let ring = KeyRing {
             issuer,
             kid: primary.kid.clone(),
