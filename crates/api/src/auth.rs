@@ -15,6 +15,8 @@ use std::marker::PhantomData;
 /// A permission rule: the caller needs any one of `ANY_OF`.
 pub trait Rule {
     const ANY_OF: &'static [Permission];
+    /// Only admin (management-app) tokens may pass, whatever their permissions.
+    const ADMIN_ONLY: bool = false;
 }
 
 /// A verified caller that satisfies rule `R`.
@@ -45,6 +47,11 @@ where
             .verify(&state.store, token)
             .await
             .ok_or(ApiError::Unauthorized)?;
+        if R::ADMIN_ONLY && !principal.is_admin() {
+            return Err(ApiError::Forbidden(
+                "This operation requires an admin access token (a management app's client)".into(),
+            ));
+        }
         if !principal.has_any(R::ANY_OF) {
             let needed: Vec<String> = R::ANY_OF.iter().map(ToString::to_string).collect();
             return Err(ApiError::Forbidden(format!(
@@ -75,11 +82,12 @@ pub mod rules {
     use roster_core::Permission;
 
     macro_rules! rule {
-        ($(#[$doc:meta])* $name:ident => [$($perm:expr),+ $(,)?]) => {
+        ($(#[$doc:meta])* $name:ident => [$($perm:expr),+ $(,)?] $(, admin_only = $admin:expr)?) => {
             $(#[$doc])*
             pub struct $name;
             impl Rule for $name {
                 const ANY_OF: &'static [Permission] = &[$($perm),+];
+                $(const ADMIN_ONLY: bool = $admin;)?
             }
         };
     }
@@ -88,10 +96,32 @@ pub mod rules {
         Permission::Global(Resource::Apps, a)
     }
 
+    const fn users(a: Action) -> Permission {
+        Permission::Global(Resource::Users, a)
+    }
+
+    const fn own(a: Action) -> Permission {
+        Permission::OwnApp(a)
+    }
+
     // Managing applications is for admin tokens only: an app's own `[appId]:*`
     // permissions do not reach the Applications API.
     rule!(AppsCreate => [apps(Action::Create)]);
     rule!(AppsRead => [apps(Action::Read), apps(Action::List)]);
     rule!(AppsEdit => [apps(Action::Edit)]);
     rule!(AppsDelete => [apps(Action::Delete)]);
+
+    // The Users API, with the permissions the reference prints for each operation.
+    rule!(UsersCreate => [apps(Action::Create), own(Action::Create), users(Action::Create)]);
+    rule!(UsersRead => [apps(Action::Read), own(Action::Read), users(Action::Read)]);
+    rule!(UsersList => [
+        users(Action::Read), users(Action::List), apps(Action::Read), own(Action::Read),
+        apps(Action::List), own(Action::List),
+    ]);
+    rule!(UsersCount => [users(Action::List), apps(Action::List), own(Action::List)]);
+    rule!(UsersEdit => [apps(Action::Edit), own(Action::Edit), users(Action::Edit)]);
+    rule!(
+        /// `DELETE /v1/manage/users/{id}` needs an admin token.
+        UsersDelete => [users(Action::Delete)], admin_only = true
+    );
 }

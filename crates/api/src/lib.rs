@@ -13,9 +13,10 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::response::IntoResponse;
+use axum::routing::delete;
 use axum::routing::{get, post};
 use axum::Router;
-use routes::{apps, health, oidc};
+use routes::{apps, health, oidc, users};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -60,6 +61,44 @@ fn cis_routes() -> Router<AppState> {
             "/v1/applications/{appId}/clients/{clientId}",
             get(apps::get_client).delete(apps::delete_client),
         )
+        .route("/v1/users", post(users::create_user).get(users::list_users))
+        .route("/v1/users/count", get(users::count_users))
+        .route("/v1/users/bulk", post(users::bulk_create))
+        .route("/v1/users/identifier", get(users::by_identifier))
+        .route("/v1/users/email/{email}", get(users::by_email))
+        .route(
+            "/v1/users/external-user-id/{external_user_id}",
+            get(users::by_external_user_id),
+        )
+        .route("/v1/users/username/{username}", get(users::by_username))
+        .route(
+            "/v1/users/phone-number/{phone_number}",
+            get(users::by_phone),
+        )
+        .route("/v1/users/phone/{phone_number}", get(users::by_phone))
+        .route(
+            "/v1/users/{user_id}",
+            get(users::get_user).put(users::update_user),
+        )
+        .route("/v1/users/{user_id}/apps", delete(users::remove_from_app))
+        .route("/v1/users/{user_id}/groups", get(users::user_groups))
+        .route(
+            "/v1/users/{user_id}/emails/{email}",
+            delete(users::remove_email),
+        )
+        .route(
+            "/v1/users/{user_id}/emails/{email}/verify",
+            post(users::verify_email),
+        )
+        .route(
+            "/v1/users/{user_id}/phone-numbers/{phone_number}",
+            delete(users::remove_phone),
+        )
+        .route(
+            "/v1/users/{user_id}/phone-numbers/{phone_number}/verify",
+            post(users::verify_phone),
+        )
+        .route("/v1/manage/users/{user_id}", delete(users::delete_user))
         .method_not_allowed_fallback(method_not_allowed)
 }
 

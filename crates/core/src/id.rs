@@ -61,6 +61,10 @@ id_type!(
     /// An OAuth client of an application; globally unique.
     ClientId
 );
+id_type!(
+    /// A user of a tenant.
+    UserId
+);
 
 #[cfg(test)]
 mod tests {

@@ -8,9 +8,10 @@ pub mod principal;
 pub mod secret;
 pub mod signing_key;
 pub mod time;
+pub mod user;
 
 pub use app::{App, Client, ClientCredentials, NewApp, NewClient, PasswordConfiguration, Tenant};
 pub use error::{Error, StoreError};
-pub use id::{AppId, ClientId, TenantId};
+pub use id::{AppId, ClientId, TenantId, UserId};
 pub use permission::{Permission, PermissionSet};
 pub use principal::{Principal, PrincipalKind};

@@ -9,7 +9,8 @@ mod sqlite;
 use roster_core::app::{App, Client, ClientCredentials, NewApp, NewClient, Tenant};
 use roster_core::secret::SecretHash;
 use roster_core::signing_key::SigningKeyRecord;
-use roster_core::{AppId, ClientId, Error, StoreError, TenantId};
+use roster_core::user::{Created, ListQuery, Lookup, Membership, NewUser, Scope, User, UserView};
+use roster_core::{AppId, ClientId, Error, StoreError, TenantId, UserId};
 
 pub use error::map_sqlx_error;
 
@@ -221,5 +222,69 @@ impl TenantStore<'_> {
         client_id: &ClientId,
     ) -> Result<(), StoreError> {
         dispatch!(self.store, b => b.delete_client(&self.tenant, app_id, client_id).await)
+    }
+
+    /// Creates the user, or links an existing tenant user with the same primary email,
+    /// phone or external id to `app` (`DECISIONS.md`); conflicts are 409 errors.
+    pub async fn create_user(
+        &self,
+        app: Option<&AppId>,
+        input: &NewUser,
+    ) -> Result<(UserView, Created), Error> {
+        dispatch!(self.store, b => b.create_user(&self.tenant, app, input).await)
+    }
+
+    /// Creates many users in one transaction, each succeeding or failing on its own.
+    pub async fn bulk_create_users(
+        &self,
+        app: Option<&AppId>,
+        inputs: &[NewUser],
+    ) -> Result<Vec<Result<(UserView, Created), Error>>, Error> {
+        dispatch!(self.store, b => b.bulk_create_users(&self.tenant, app, inputs).await)
+    }
+
+    pub async fn get_user(&self, scope: &Scope, user_id: &UserId) -> Result<UserView, Error> {
+        dispatch!(self.store, b => b.get_user(&self.tenant, scope, user_id).await)
+    }
+
+    pub async fn find_user(&self, scope: &Scope, lookup: &Lookup) -> Result<UserView, Error> {
+        dispatch!(self.store, b => b.find_user(&self.tenant, scope, lookup).await)
+    }
+
+    /// One page of users and the number of all that match.
+    pub async fn list_users(
+        &self,
+        scope: &Scope,
+        query: &ListQuery,
+    ) -> Result<(Vec<UserView>, u64), Error> {
+        dispatch!(self.store, b => b.list_users(&self.tenant, scope, query).await)
+    }
+
+    pub async fn count_users(&self, scope: &Scope) -> Result<u64, Error> {
+        dispatch!(self.store, b => b.count_users(&self.tenant, scope).await)
+    }
+
+    /// Reads the user and the scope's membership, applies `change`, and writes both back
+    /// in one transaction.
+    pub async fn update_user<F>(
+        &self,
+        scope: &Scope,
+        user_id: &UserId,
+        change: F,
+    ) -> Result<UserView, Error>
+    where
+        F: FnOnce(&mut User, Option<&mut Membership>) -> Result<(), Error> + Send,
+    {
+        dispatch!(self.store, b => b.update_user(&self.tenant, scope, user_id, change).await)
+    }
+
+    /// Drops the user's membership of `app` with its app-level data.
+    pub async fn remove_user_from_app(&self, app: &AppId, user_id: &UserId) -> Result<(), Error> {
+        dispatch!(self.store, b => b.remove_user_from_app(&self.tenant, app, user_id).await)
+    }
+
+    /// Deletes the user and everything hanging off it.
+    pub async fn delete_user(&self, user_id: &UserId) -> Result<(), Error> {
+        dispatch!(self.store, b => b.delete_user(&self.tenant, user_id).await)
     }
 }

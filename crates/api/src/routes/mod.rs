@@ -1,6 +1,7 @@
 pub mod apps;
 pub mod health;
 pub mod oidc;
+pub mod users;
 
 /// RFC 3339 with milliseconds, as Transmit writes date-time fields.
 pub(crate) fn iso(ms: i64) -> String {

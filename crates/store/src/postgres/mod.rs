@@ -9,6 +9,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 const FOR_UPDATE: &str = " FOR UPDATE";
+/// Locks the `users` row of a user read for a read-modify-write.
+const LOCK_USER: &str = " FOR UPDATE OF u";
+/// Whether a create that hit a unique constraint is tried once more (see `create_user`).
+const RETRY_CONFLICTS: bool = true;
 
 pub struct PgBackend {
     pool: PgPool,
@@ -44,4 +48,5 @@ impl PgBackend {
     }
 }
 
+crate::queries::users::define_user_queries!(PgBackend, sqlx::Postgres);
 crate::queries::define_queries!(PgBackend, sqlx::Postgres);

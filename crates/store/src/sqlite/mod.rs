@@ -9,6 +9,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 const FOR_UPDATE: &str = "";
+/// Locks the `users` row of a user read for a read-modify-write.
+const LOCK_USER: &str = "";
+/// Whether a create that hit a unique constraint is tried once more (see `create_user`).
+const RETRY_CONFLICTS: bool = false;
 
 pub struct SqliteBackend {
     read: SqlitePool,
@@ -71,4 +75,5 @@ impl SqliteBackend {
     }
 }
 
+crate::queries::users::define_user_queries!(SqliteBackend, sqlx::Sqlite);
 crate::queries::define_queries!(SqliteBackend, sqlx::Sqlite);

@@ -596,3 +596,5 @@ macro_rules! define_queries {
 }
 
 pub(crate) use define_queries;
+
+pub(crate) mod users;

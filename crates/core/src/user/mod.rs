@@ -1,0 +1,278 @@
+//! Users: the tenant-level profile and the per-app membership.
+
+mod contact;
+mod input;
+
+pub use contact::{email_key, parse_email, parse_phone};
+pub use input::{
+    AddressInput, CreateUserInput, DelegatedAccessInput, NameInput, NewUser, UpdateUserInput,
+    VerifyInput, CUSTOM_DATA_MAX_BYTES,
+};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use crate::id::UserId;
+
+/// An email or phone number with its verification state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub value: String,
+    #[serde(default)]
+    pub verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<i64>,
+}
+
+impl Contact {
+    pub fn unverified(value: String) -> Self {
+        Self {
+            value,
+            verified: false,
+            verified_at: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserStatus {
+    Active,
+    Disabled,
+    Pending,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "Active",
+            UserStatus::Disabled => "Disabled",
+            UserStatus::Pending => "Pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "Active" => Some(UserStatus::Active),
+            "Disabled" => Some(UserStatus::Disabled),
+            "Pending" => Some(UserStatus::Pending),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Name {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AddressType {
+    Home,
+    Work,
+    Other,
+}
+
+impl AddressType {
+    /// Any letter case is accepted; the answer always uses Transmit's spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "home" => Some(AddressType::Home),
+            "work" => Some(AddressType::Work),
+            "other" => Some(AddressType::Other),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub address_type: Option<AddressType>,
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DelegatedAccess {
+    pub actor_id: String,
+    pub permissions: Vec<String>,
+}
+
+/// Tenant-level fields kept as one document (they are read and replaced together).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secondary_emails: Vec<Contact>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secondary_phone_numbers: Vec<Contact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegated_access: Option<DelegatedAccess>,
+}
+
+/// A sign-in identity of the user (filled by login flows).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub provider_name: String,
+    pub provider_type: String,
+    pub auth_type: String,
+    pub identifier: String,
+    pub first_auth_date: i64,
+    pub last_auth_date: i64,
+}
+
+/// The tenant-level user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    pub user_id: UserId,
+    pub email: Option<Contact>,
+    pub phone_number: Option<Contact>,
+    pub external_user_id: Option<String>,
+    pub status: UserStatus,
+    pub status_changed_at: i64,
+    pub last_auth: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub birthday: Option<String>,
+    pub profile: Profile,
+    pub custom_data: Map<String, Value>,
+    pub identities: Vec<Identity>,
+    pub group_ids: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// App-level data of a user in one app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Membership {
+    pub app_id: crate::AppId,
+    pub app_name: String,
+    pub username: Option<String>,
+    pub external_account_id: Option<String>,
+    pub custom_app_data: Map<String, Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A user as one caller sees it: app-level data only for the caller's app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserView {
+    pub user: User,
+    pub membership: Option<Membership>,
+}
+
+/// Which users a caller reaches, and whose app-level data it sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// A client token: only the users of its app.
+    Members(crate::AppId),
+    /// An admin token: every user of the tenant, app-level data of one app if named.
+    Tenant(Option<crate::AppId>),
+}
+
+impl Scope {
+    /// The app whose data is read and written, if any.
+    pub fn app(&self) -> Option<&crate::AppId> {
+        match self {
+            Scope::Members(app) => Some(app),
+            Scope::Tenant(app) => app.as_ref(),
+        }
+    }
+}
+
+/// A unique way to find one user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Lower-cased primary email.
+    Email(String),
+    /// E.164 primary phone.
+    Phone(String),
+    ExternalUserId(String),
+    /// Lower-cased username, per app.
+    Username(String),
+    /// `identities[].identifier`.
+    IdpIdentifier(String),
+}
+
+/// `sort_field` of the user list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortField {
+    CreatedAt,
+    Email,
+    PhoneNumber,
+    LastAuth,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListQuery {
+    pub offset: u64,
+    pub limit: u64,
+    pub sort: SortField,
+    pub descending: bool,
+    /// Prefix of the primary email (lower-cased) or phone number.
+    pub prefix: Option<String>,
+}
+
+/// What a create did: a new user, or an existing tenant user linked to the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Created {
+    New,
+    Linked,
+}
+
+/// Transmit's `ts_error_code` for a taken identifier, from the constraint that refused it.
+pub fn conflict_code(constraint: &str) -> &'static str {
+    if constraint.contains("external_account_id") {
+        "EXTERNAL_ACCOUNT_ID_TAKEN"
+    } else if constraint.contains("external_user_id") {
+        "EXTERNAL_USER_ID_TAKEN"
+    } else if constraint.contains("username") {
+        "USERNAME_TAKEN"
+    } else if constraint.contains("email") {
+        "EMAIL_TAKEN"
+    } else if constraint.contains("phone") {
+        "PHONE_NUMBER_TAKEN"
+    } else {
+        "USER_ALREADY_EXISTS"
+    }
+}
+
+/// The 409 for a taken identifier.
+pub fn conflict(code: &'static str) -> crate::Error {
+    let message = match code {
+        "EMAIL_TAKEN" => "Email is already taken",
+        "PHONE_NUMBER_TAKEN" => "Phone number is already taken",
+        "USERNAME_TAKEN" => "Username is already taken",
+        "EXTERNAL_USER_ID_TAKEN" => "External user ID is already taken",
+        "EXTERNAL_ACCOUNT_ID_TAKEN" => "External account ID is already taken",
+        _ => "User already exists",
+    };
+    crate::Error::Conflict {
+        message: message.into(),
+        code,
+    }
+}
