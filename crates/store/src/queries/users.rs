@@ -350,7 +350,17 @@ macro_rules! define_user_queries {
             .await
             .map_err(db_err)?;
             if linked.is_some() {
-                return Err(conflict("USER_ALREADY_EXISTS"));
+                // The same person again is "already exists"; a request that only shares
+                // some identifier with a member names that identifier.
+                let has = |code: &str| owners.iter().any(|(c, _)| *c == code);
+                let same_person = (email.is_none() || has("EMAIL_TAKEN"))
+                    && (phone.is_none() || has("PHONE_NUMBER_TAKEN"))
+                    && (u.external_user_id.is_none() || has("EXTERNAL_USER_ID_TAKEN"));
+                return Err(conflict(if same_person {
+                    "USER_ALREADY_EXISTS"
+                } else {
+                    first_code
+                }));
             }
             let m = input.membership(a, name, now);
             insert_membership(tx, tenant, &existing, &m).await.map_err(user_err)?;

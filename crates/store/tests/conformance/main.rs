@@ -10,7 +10,9 @@ use roster_core::{AppId, ClientId, Error, PasswordConfiguration, StoreError, Ten
 use roster_store::{Store, StoreOptions};
 use std::sync::Arc;
 
-async fn store() -> Store {
+mod users;
+
+pub(crate) async fn store() -> Store {
     let url =
         std::env::var("ROSTER_TEST_DATABASE_URL").unwrap_or_else(|_| "sqlite::memory:".into());
     let store = Store::connect(&url, &StoreOptions { max_connections: 4 })
@@ -21,14 +23,14 @@ async fn store() -> Store {
 }
 
 /// A store and two fresh tenants.
-async fn setup() -> (Store, TenantId, TenantId) {
+pub(crate) async fn setup() -> (Store, TenantId, TenantId) {
     let store = store().await;
     let a = store.create_tenant("tenant a").await.unwrap().tenant_id;
     let b = store.create_tenant("tenant b").await.unwrap().tenant_id;
     (store, a, b)
 }
 
-fn new_app(name: &str) -> NewApp {
+pub(crate) fn new_app(name: &str) -> NewApp {
     NewApp {
         name: name.into(),
         is_management: false,
