@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use roster_core::id::random_id;
@@ -13,7 +13,7 @@ use roster_core::{AppId, ClientId, PermissionSet, Principal, PrincipalKind, Stor
 use roster_store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// The one algorithm tokens are signed and accepted with.
@@ -54,8 +54,11 @@ struct VerifyingKey {
 
 pub struct KeyRing {
     issuer: String,
-    kid: String,
-    encoding: EncodingKey,
+    /// Parsed once: deriving the key pair per token would double the signing cost.
+    signer: Ed25519KeyPair,
+    /// The encoded JWS header, the same for every token.
+    header_b64: String,
+    verified: VerifiedCache,
     verifying: RwLock<HashMap<String, VerifyingKey>>,
     last_reload: RwLock<Instant>,
 }
@@ -85,13 +88,15 @@ impl KeyRing {
         let pkcs8 = STANDARD
             .decode(&primary.private_key)
             .map_err(|e| StoreError::Other(format!("signing key is not base64: {e}")))?;
-        // Fail at startup, not on the first grant, if the stored key is unusable.
-        Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
+        let signer = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
             .map_err(|_| StoreError::Other(format!("signing key {} is unreadable", primary.kid)))?;
+        let header = serde_json::json!({ "typ": "JWT", "alg": ALGORITHM_NAME, "kid": primary.kid });
+        let header_b64 = URL_SAFE_NO_PAD.encode(header.to_string());
         let ring = KeyRing {
             issuer,
-            kid: primary.kid.clone(),
-            encoding: EncodingKey::from_ed_der(&pkcs8),
+            signer,
+            header_b64,
+            verified: VerifiedCache::default(),
             verifying: RwLock::new(HashMap::new()),
             last_reload: RwLock::new(Instant::now()),
         };
@@ -127,7 +132,7 @@ impl KeyRing {
     }
 
     /// Signs an access token for a client-credentials grant.
-    pub fn issue(&self, grant: &Grant<'_>) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn issue(&self, grant: &Grant<'_>) -> Result<String, serde_json::Error> {
         let now = now_ms() / 1000;
         let claims = Claims {
             sub: grant.client_id.to_string(),
@@ -151,13 +156,20 @@ impl KeyRing {
             // rather than listed, which keeps tokens small.
             ts_permissions: Vec::new(),
         };
-        let mut header = Header::new(ALGORITHM);
-        header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding)
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?);
+        let signing_input = format!("{}.{payload}", self.header_b64);
+        let signature = self.signer.sign(signing_input.as_bytes());
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.as_ref())
+        ))
     }
 
     /// Verifies a bearer token for this API (`aud` = `userid-api`) into a principal.
     pub async fn verify(&self, store: &Store, token: &str) -> Option<Principal> {
+        if let Some(p) = self.verified.get(token) {
+            return Some(p);
+        }
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != ALGORITHM {
             return None;
@@ -176,7 +188,10 @@ impl KeyRing {
         let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
             .ok()?
             .claims;
-        Some(principal_from(claims))
+        let exp = claims.exp;
+        let principal = principal_from(claims);
+        self.verified.put(token, &principal, exp);
+        Some(principal)
     }
 
     fn knows(&self, kid: &str) -> bool {
@@ -230,6 +245,34 @@ impl KeyRing {
             .collect();
         keys.sort_by(|a, b| a["kid"].as_str().cmp(&b["kid"].as_str()));
         serde_json::json!({ "keys": keys })
+    }
+}
+
+/// Tokens already verified, until they expire. Clients reuse one access token for its
+/// whole hour, and an EdDSA verification costs far more than the rest of a lookup.
+/// Bounded: when full it starts over.
+#[derive(Default)]
+struct VerifiedCache {
+    entries: Mutex<HashMap<String, (Principal, i64)>>,
+}
+
+impl VerifiedCache {
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, token: &str) -> Option<Principal> {
+        let entries = self.entries.lock().ok()?;
+        let (principal, exp) = entries.get(token)?;
+        // Same 30 s leeway as the full check.
+        (now_ms() / 1000 <= exp + LEEWAY_SECS as i64).then(|| principal.clone())
+    }
+
+    fn put(&self, token: &str, principal: &Principal, exp: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+            entries.insert(token.to_owned(), (principal.clone(), exp));
+        }
     }
 }
 
