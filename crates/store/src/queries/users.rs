@@ -262,24 +262,30 @@ macro_rules! define_user_queries {
         }
 
         /// Create-or-link inside one transaction (`DECISIONS.md`, "Users").
+        /// `app` carries the app's name, read once by the caller.
         async fn create_in_tx(
             tx: &mut Tx<'_>,
             tenant: &TenantId,
-            app: Option<&AppId>,
+            app: Option<(&AppId, &str)>,
             input: &NewUser,
         ) -> Result<(UserView, Created), Error> {
             let now = now_ms();
-            let app_name = match app {
-                Some(a) => Some(app_name(tx, tenant, a).await?),
-                None => None,
+            let (app, app_name) = match app {
+                Some((a, name)) => (Some(a), Some(name)),
+                None => (None, None),
             };
             let u = &input.user;
             let email = u.email.as_ref().map(|e| email_key(&e.value));
             let phone = u.phone_number.as_ref().map(|p| p.value.clone());
             let matches = if email.is_some() || phone.is_some() || u.external_user_id.is_some() {
+                // One indexed probe per identifier: an OR would let the planner scan the tenant.
                 sqlx::query(
                     "SELECT user_id, email_key, phone_number, external_user_id FROM users \
-                     WHERE tenant_id = $1 AND (email_key = $2 OR phone_number = $3 OR external_user_id = $4)",
+                     WHERE tenant_id = $1 AND email_key = $2 \
+                     UNION ALL SELECT user_id, email_key, phone_number, external_user_id FROM users \
+                     WHERE tenant_id = $1 AND phone_number = $3 \
+                     UNION ALL SELECT user_id, email_key, phone_number, external_user_id FROM users \
+                     WHERE tenant_id = $1 AND external_user_id = $4",
                 )
                 .bind(tenant.as_str())
                 .bind(email.as_deref())
@@ -317,7 +323,7 @@ macro_rules! define_user_queries {
 
             let Some((first_code, existing)) = owners.first().cloned() else {
                 insert_user(tx, tenant, u).await.map_err(user_err)?;
-                let membership = match (app, &app_name) {
+                let membership = match (app, app_name) {
                     (Some(a), Some(name)) => {
                         let m = input.membership(a, name, now);
                         insert_membership(tx, tenant, &u.user_id, &m).await.map_err(user_err)?;
@@ -336,7 +342,7 @@ macro_rules! define_user_queries {
             if let Some((code, _)) = owners.iter().find(|(_, id)| *id != existing) {
                 return Err(conflict(code));
             }
-            let (Some(a), Some(name)) = (app, &app_name) else {
+            let (Some(a), Some(name)) = (app, app_name) else {
                 return Err(conflict(first_code));
             };
             let existing = UserId::from_string(existing);
@@ -383,6 +389,11 @@ macro_rules! define_user_queries {
                 loop {
                     attempt += 1;
                     let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    let name = match app {
+                        Some(a) => Some(app_name(&mut tx, tenant, a).await?),
+                        None => None,
+                    };
+                    let app = app.zip(name.as_deref());
                     match create_in_tx(&mut tx, tenant, app, input).await {
                         Ok(done) => {
                             tx.commit().await.map_err(db_err)?;
@@ -405,6 +416,11 @@ macro_rules! define_user_queries {
                 inputs: &[NewUser],
             ) -> Result<Vec<Result<(UserView, Created), Error>>, Error> {
                 let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let name = match app {
+                    Some(a) => Some(app_name(&mut tx, tenant, a).await?),
+                    None => None,
+                };
+                let app = app.zip(name.as_deref());
                 let mut results = Vec::with_capacity(inputs.len());
                 for input in inputs {
                     let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.map_err(db_err)?;
@@ -412,10 +428,6 @@ macro_rules! define_user_queries {
                         Ok(done) => {
                             savepoint.commit().await.map_err(db_err)?;
                             results.push(Ok(done));
-                        }
-                        Err(e @ Error::NotFound(_)) if app.is_some() => {
-                            // The app itself is missing: every item would fail the same way.
-                            return Err(e);
                         }
                         Err(e) => {
                             savepoint.rollback().await.map_err(db_err)?;
@@ -499,13 +511,16 @@ macro_rules! define_user_queries {
             ) -> Result<(Vec<UserView>, u64), Error> {
                 let (filter, bounds) = prefix_filter(query.prefix.as_deref(), 3);
                 let dir = if query.descending { "DESC" } else { "ASC" };
+                // With a prefix the matches are few: sort them rather than walk the sort index
+                // (the no-op expressions keep SQLite from choosing that walk).
+                let (num, text) = if query.prefix.is_some() { (" + 0", " || ''") } else { ("", "") };
                 let order = match query.sort {
-                    SortField::CreatedAt => format!("u.created_at {dir}"),
-                    SortField::Email => format!("(u.email_key IS NULL), u.email_key {dir}"),
+                    SortField::CreatedAt => format!("u.created_at{num} {dir}"),
+                    SortField::Email => format!("(u.email_key IS NULL), u.email_key{text} {dir}"),
                     SortField::PhoneNumber => {
-                        format!("(u.phone_number IS NULL), u.phone_number {dir}")
+                        format!("(u.phone_number IS NULL), u.phone_number{text} {dir}")
                     }
-                    SortField::LastAuth => format!("(u.last_auth IS NULL), u.last_auth {dir}"),
+                    SortField::LastAuth => format!("(u.last_auth IS NULL), u.last_auth{num} {dir}"),
                 };
                 let sql = format!(
                     "SELECT {VIEW_COLUMNS} {} WHERE u.tenant_id = $1{filter} ORDER BY {order}, u.user_id {dir} \
@@ -536,13 +551,18 @@ macro_rules! define_user_queries {
                 prefix: Option<&str>,
             ) -> Result<u64, Error> {
                 // Without an app there is nothing to join: count the tenant's users directly.
-                let (sql, first) = match scope {
-                    Scope::Members(_) => (
+                // Without a prefix, the membership (or user) key index alone answers.
+                let (sql, first) = match (scope, prefix) {
+                    (Scope::Members(_), None) => (
+                        "SELECT COUNT(*) AS n FROM user_apps m WHERE m.tenant_id = $1 AND m.app_id = $2",
+                        3,
+                    ),
+                    (Scope::Members(_), Some(_)) => (
                         "SELECT COUNT(*) AS n FROM users u JOIN user_apps m ON m.tenant_id = u.tenant_id \
                          AND m.user_id = u.user_id AND m.app_id = $2 WHERE u.tenant_id = $1",
                         3,
                     ),
-                    Scope::Tenant(_) => ("SELECT COUNT(*) AS n FROM users u WHERE u.tenant_id = $1", 2),
+                    (Scope::Tenant(_), _) => ("SELECT COUNT(*) AS n FROM users u WHERE u.tenant_id = $1", 2),
                 };
                 let (filter, bounds) = prefix_filter(prefix, first);
                 let sql = format!("{sql}{filter}");
@@ -664,9 +684,12 @@ macro_rules! define_user_queries {
                     let lower = p.to_lowercase();
                     let top = char::MAX;
                     let (a, b, c, d) = (first, first + 1, first + 2, first + 3);
+                    // Two index ranges, unioned: an OR would let the planner scan the tenant.
                     (
                         format!(
-                            " AND ((u.email_key >= ${a} AND u.email_key < ${b}) OR (u.phone_number >= ${c} AND u.phone_number < ${d}))"
+                            " AND u.user_id IN (\
+                             SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.email_key >= ${a} AND p.email_key < ${b} \
+                             UNION ALL SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.phone_number >= ${c} AND p.phone_number < ${d})"
                         ),
                         vec![lower.clone(), format!("{lower}{top}"), p.to_owned(), format!("{p}{top}")],
                     )
