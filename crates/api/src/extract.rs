@@ -14,29 +14,36 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub struct ApiJson<T>(pub T);
 
-/// A JSON body that may be left out entirely (then `T::default()`).
+/// A JSON body that may be left out or blank (then `T::default()`): many clients send a
+/// body-less POST, with or without a JSON content type.
 pub struct ApiJsonOrEmpty<T>(pub T);
 
-impl<T, S> FromRequest<S> for ApiJsonOrEmpty<T>
-where
-    T: DeserializeOwned + Default,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let empty = req.headers().get(header::CONTENT_TYPE).is_none()
-            && req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .is_none_or(|v| v.as_bytes() == b"0");
-        if empty {
-            return Ok(ApiJsonOrEmpty(T::default()));
+fn wrong_content_type() -> ApiError {
+    ApiError::UnsupportedMediaType("Content-Type must be application/json".into())
+}
+
+/// The body, within the size limit (413 beyond it).
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::bad_request("request body could not be read")
         }
-        ApiJson::<T>::from_request(req, state)
-            .await
-            .map(|j| ApiJsonOrEmpty(j.0))
-    }
+    })
 }
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -47,30 +54,31 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(ApiError::UnsupportedMediaType(
-                "Content-Type must be application/json".into(),
-            ));
+        if !is_json(req.headers()) {
+            return Err(wrong_content_type());
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::bad_request("request body could not be read")
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+impl<T, S> FromRequest<S> for ApiJsonOrEmpty<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ApiJsonOrEmpty(T::default()));
+        }
+        if !json {
+            return Err(wrong_content_type());
+        }
+        parse_json(&bytes).map(ApiJsonOrEmpty)
     }
 }
 

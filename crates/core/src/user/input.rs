@@ -520,6 +520,7 @@ impl User {
     pub fn verify_email(&mut self, key: &str, to_primary: bool, now: i64) -> Result<(), Error> {
         if let Some(primary) = self.email.as_mut().filter(|e| email_key(&e.value) == key) {
             mark(primary, now);
+            self.updated_at = now;
             return Ok(());
         }
         let index = self
@@ -542,6 +543,7 @@ impl User {
     pub fn verify_phone(&mut self, phone: &str, to_primary: bool, now: i64) -> Result<(), Error> {
         if let Some(primary) = self.phone_number.as_mut().filter(|e| e.value == phone) {
             mark(primary, now);
+            self.updated_at = now;
             return Ok(());
         }
         let index = self

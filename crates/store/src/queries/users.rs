@@ -3,7 +3,7 @@
 macro_rules! define_user_queries {
     ($backend:ident, $db:ty) => {
         mod generated_users {
-        use super::{$backend, LOCK_USER, RETRY_CONFLICTS};
+        use super::{$backend, FOR_UPDATE, RETRY_CONFLICTS};
         use roster_core::time::now_ms;
         use roster_core::user::{
             conflict, conflict_code, email_key, Contact, Created, Identity, ListQuery, Lookup,
@@ -246,10 +246,21 @@ macro_rules! define_user_queries {
             user_id: &UserId,
             lock: bool,
         ) -> Result<Option<UserView>, StoreError> {
+            if lock && !FOR_UPDATE.is_empty() {
+                // Lock first, read after: a read that waited on the lock would see a fresh
+                // users row but a membership row from before the wait.
+                sqlx::query(&format!(
+                    "SELECT u.user_id FROM users u WHERE u.tenant_id = $1 AND u.user_id = $2{FOR_UPDATE}"
+                ))
+                .bind(tenant.as_str())
+                .bind(user_id.as_str())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?;
+            }
             let sql = format!(
-                "SELECT {VIEW_COLUMNS} {} WHERE u.tenant_id = $1 AND u.user_id = $3{}",
-                from_clause(scope),
-                if lock { LOCK_USER } else { "" }
+                "SELECT {VIEW_COLUMNS} {} WHERE u.tenant_id = $1 AND u.user_id = $3",
+                from_clause(scope)
             );
             let row = sqlx::query(&sql)
                 .bind(tenant.as_str())

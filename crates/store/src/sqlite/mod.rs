@@ -8,9 +8,8 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Appended to a read that a read-modify-write follows (SQLite: the single writer serialises).
 const FOR_UPDATE: &str = "";
-/// Locks the `users` row of a user read for a read-modify-write.
-const LOCK_USER: &str = "";
 /// Whether a create that hit a unique constraint is tried once more (see `create_user`).
 const RETRY_CONFLICTS: bool = false;
 
