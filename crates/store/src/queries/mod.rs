@@ -106,25 +106,28 @@ macro_rules! define_queries {
             }
         }
 
-        async fn insert_app<'e, E>(executor: E, app: &App) -> Result<(), StoreError>
+        /// Inserts an app; `or_nothing` makes a conflicting insert a no-op instead of an error.
+        async fn insert_app<'e, E>(executor: E, app: &App, or_nothing: bool) -> Result<(), StoreError>
         where
             E: sqlx::Executor<'e, Database = $db>,
         {
-            sqlx::query(
+            let sql = format!(
                 "INSERT INTO apps (tenant_id, app_id, name, is_management, settings, password_config, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(app.tenant_id.as_str())
-            .bind(app.app_id.as_str())
-            .bind(&app.name)
-            .bind(app.is_management)
-            .bind(to_json(&app.settings)?)
-            .bind(to_json(&app.password_config)?)
-            .bind(app.created_at)
-            .bind(app.updated_at)
-            .execute(executor)
-            .await
-            .map_err(db_err)?;
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8){}",
+                if or_nothing { " ON CONFLICT DO NOTHING" } else { "" }
+            );
+            sqlx::query(&sql)
+                .bind(app.tenant_id.as_str())
+                .bind(app.app_id.as_str())
+                .bind(&app.name)
+                .bind(app.is_management)
+                .bind(to_json(&app.settings)?)
+                .bind(to_json(&app.password_config)?)
+                .bind(app.created_at)
+                .bind(app.updated_at)
+                .execute(executor)
+                .await
+                .map_err(db_err)?;
             Ok(())
         }
 
@@ -258,7 +261,7 @@ macro_rules! define_queries {
                     return Ok(None);
                 }
                 let app = management_app(&tenant.tenant_id, now);
-                insert_app(&mut *tx, &app).await?;
+                insert_app(&mut *tx, &app, false).await?;
                 insert_client_row(&mut *tx, &tenant.tenant_id, &app.app_id, client_id, &management_client(), secret, now)
                     .await?;
                 tx.commit().await.map_err(db_err)?;
@@ -346,7 +349,7 @@ macro_rules! define_queries {
                     updated_at: now,
                 };
                 let mut tx = self.writer().begin().await.map_err(db_err)?;
-                insert_app(&mut *tx, &app).await?;
+                insert_app(&mut *tx, &app, false).await?;
                 let client = match first_client {
                     Some((input, secret)) => Some(
                         insert_client_row(&mut *tx, tenant, &app.app_id, &ClientId::generate(), input, secret, now)
@@ -433,22 +436,7 @@ macro_rules! define_queries {
             }
 
             pub(crate) async fn ensure_management_app(&self, tenant: &TenantId) -> Result<App, StoreError> {
-                let app = management_app(tenant, now_ms());
-                sqlx::query(
-                    "INSERT INTO apps (tenant_id, app_id, name, is_management, settings, password_config, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                )
-                .bind(app.tenant_id.as_str())
-                .bind(app.app_id.as_str())
-                .bind(&app.name)
-                .bind(true)
-                .bind(to_json(&app.settings)?)
-                .bind(to_json(&app.password_config)?)
-                .bind(app.created_at)
-                .bind(app.updated_at)
-                .execute(self.writer())
-                .await
-                .map_err(db_err)?;
+                insert_app(self.writer(), &management_app(tenant, now_ms()), true).await?;
                 let row = sqlx::query(&format!(
                     "SELECT {APP_COLUMNS} FROM apps WHERE tenant_id = $1 AND is_management"
                 ))

@@ -117,64 +117,54 @@ macro_rules! define_user_queries {
             Error::NotFound("User not found".into())
         }
 
+        type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
+
+        /// Binds a user's columns as `$3` to `$17`, after the tenant and the user id.
+        fn bind_user<'q>(q: Query<'q>, u: &'q User) -> Result<Query<'q>, StoreError> {
+            Ok(q.bind(u.email.as_ref().map(|e| e.value.as_str()))
+                .bind(u.email.as_ref().map(|e| email_key(&e.value)))
+                .bind(u.email.as_ref().is_some_and(|e| e.verified))
+                .bind(u.email.as_ref().and_then(|e| e.verified_at))
+                .bind(u.phone_number.as_ref().map(|e| e.value.as_str()))
+                .bind(u.phone_number.as_ref().is_some_and(|e| e.verified))
+                .bind(u.phone_number.as_ref().and_then(|e| e.verified_at))
+                .bind(u.external_user_id.as_deref())
+                .bind(u.status.as_str())
+                .bind(u.status_changed_at)
+                .bind(u.last_auth)
+                .bind(u.birthday.as_deref())
+                .bind(to_json(&u.profile)?)
+                .bind(to_json(&u.custom_data)?)
+                .bind(u.updated_at))
+        }
+
         async fn insert_user(tx: &mut Tx<'_>, tenant: &TenantId, u: &User) -> Result<(), StoreError> {
-            sqlx::query(
+            let q = sqlx::query(
                 "INSERT INTO users (tenant_id, user_id, email, email_key, email_verified, email_verified_at, \
                  phone_number, phone_verified, phone_verified_at, external_user_id, status, status_changed_at, \
-                 last_auth, birthday, profile, custom_data, created_at, updated_at) \
+                 last_auth, birthday, profile, custom_data, updated_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             )
             .bind(tenant.as_str())
-            .bind(u.user_id.as_str())
-            .bind(u.email.as_ref().map(|e| e.value.as_str()))
-            .bind(u.email.as_ref().map(|e| email_key(&e.value)))
-            .bind(u.email.as_ref().is_some_and(|e| e.verified))
-            .bind(u.email.as_ref().and_then(|e| e.verified_at))
-            .bind(u.phone_number.as_ref().map(|e| e.value.as_str()))
-            .bind(u.phone_number.as_ref().is_some_and(|e| e.verified))
-            .bind(u.phone_number.as_ref().and_then(|e| e.verified_at))
-            .bind(u.external_user_id.as_deref())
-            .bind(u.status.as_str())
-            .bind(u.status_changed_at)
-            .bind(u.last_auth)
-            .bind(u.birthday.as_deref())
-            .bind(to_json(&u.profile)?)
-            .bind(to_json(&u.custom_data)?)
-            .bind(u.created_at)
-            .bind(u.updated_at)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+            .bind(u.user_id.as_str());
+            bind_user(q, u)?
+                .bind(u.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
             Ok(())
         }
 
         async fn write_user(tx: &mut Tx<'_>, tenant: &TenantId, u: &User) -> Result<(), StoreError> {
-            sqlx::query(
+            let q = sqlx::query(
                 "UPDATE users SET email = $3, email_key = $4, email_verified = $5, email_verified_at = $6, \
                  phone_number = $7, phone_verified = $8, phone_verified_at = $9, external_user_id = $10, \
                  status = $11, status_changed_at = $12, last_auth = $13, birthday = $14, profile = $15, \
                  custom_data = $16, updated_at = $17 WHERE tenant_id = $1 AND user_id = $2",
             )
             .bind(tenant.as_str())
-            .bind(u.user_id.as_str())
-            .bind(u.email.as_ref().map(|e| e.value.as_str()))
-            .bind(u.email.as_ref().map(|e| email_key(&e.value)))
-            .bind(u.email.as_ref().is_some_and(|e| e.verified))
-            .bind(u.email.as_ref().and_then(|e| e.verified_at))
-            .bind(u.phone_number.as_ref().map(|e| e.value.as_str()))
-            .bind(u.phone_number.as_ref().is_some_and(|e| e.verified))
-            .bind(u.phone_number.as_ref().and_then(|e| e.verified_at))
-            .bind(u.external_user_id.as_deref())
-            .bind(u.status.as_str())
-            .bind(u.status_changed_at)
-            .bind(u.last_auth)
-            .bind(u.birthday.as_deref())
-            .bind(to_json(&u.profile)?)
-            .bind(to_json(&u.custom_data)?)
-            .bind(u.updated_at)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
+            .bind(u.user_id.as_str());
+            bind_user(q, u)?.execute(&mut **tx).await.map_err(db_err)?;
             Ok(())
         }
 
