@@ -9,18 +9,23 @@
 #   DURATION=10          seconds of load for each of /healthz and /oidc/token
 #   WARMUP=2             seconds of unrecorded load before each measured run
 #   CONNECTIONS=64       open connections of the load generator
-#   THREADS=2            load generator threads (wrk)
+#   THREADS=2            load generator threads (wrk -t; TOKIO_WORKER_THREADS for oha)
 #   STARTUP_RUNS=10      start-to-ready repetitions
 #   BENCH_LISTEN=127.0.0.1:18181   address of the server under load (loopback only)
 #   ROSTER_BIN=path      use this binary instead of building target/release/roster
 #   LOADGEN=oha|wrk      force a load generator (default: oha if on PATH, else wrk)
+#   QUIET_MAX=25 QUIET_WAIT=60    before measuring, wait up to QUIET_WAIT s until other
+#                        work (a cargo build...) uses at most QUIET_MAX % of one CPU
+#   ATTEMPTS=3           measure an endpoint again, up to this many times, while other
+#                        work took more than QUIET_MAX % during its run
+#   NICE=-10             priority of the server and load generator (needs root; 0: unchanged)
 #   ROSTER_LOG_LEVEL, ROSTER_DB_MAX_CONNECTIONS ...  passed through to the server
 #
 # Traffic goes to 127.0.0.1 only, every wait has a deadline, and the server and the temp
 # files are removed on exit. Not part of CI: the figures depend on the machine.
 set -euo pipefail
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "${BASH_SOURCE[0]}"; }
 
 WRITE=0
 for arg in "$@"; do
@@ -37,7 +42,7 @@ cd "$ROOT"
 # What the caller set, for the "command" line of the report (before defaults fill in).
 INVOCATION=""
 for v in DURATION WARMUP CONNECTIONS THREADS STARTUP_RUNS BENCH_LISTEN ROSTER_BIN LOADGEN \
-  ROSTER_LOG_LEVEL ROSTER_DB_MAX_CONNECTIONS; do
+  QUIET_MAX QUIET_WAIT ATTEMPTS NICE ROSTER_LOG_LEVEL ROSTER_DB_MAX_CONNECTIONS; do
   if [[ -n ${!v:-} ]]; then INVOCATION+="$v=${!v} "; fi
 done
 INVOCATION+="bash bench/token.sh${*:+ $*}"
@@ -48,14 +53,20 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 STARTUP_RUNS=${STARTUP_RUNS:-10}
 BENCH_LISTEN=${BENCH_LISTEN:-127.0.0.1:18181}
+QUIET_MAX=${QUIET_MAX:-25}    # percent of one CPU
+QUIET_WAIT=${QUIET_WAIT:-60} # seconds
+ATTEMPTS=${ATTEMPTS:-3}
+NICE=${NICE:--10}
 GOAL_TOKEN_RPS=5000
 GOAL_READY_MS=100
 DOC=docs/BENCHMARKS.md
 
-for n in DURATION WARMUP CONNECTIONS THREADS STARTUP_RUNS; do
+for n in DURATION WARMUP CONNECTIONS THREADS STARTUP_RUNS QUIET_MAX QUIET_WAIT ATTEMPTS; do
   [[ ${!n} =~ ^[0-9]+$ ]] || { echo "token.sh: $n must be a whole number" >&2; exit 2; }
 done
+[[ $NICE =~ ^-?[0-9]+$ ]] || { echo "token.sh: NICE must be a number (-20..19)" >&2; exit 2; }
 ((DURATION >= 1 && DURATION <= 300)) || { echo "token.sh: DURATION must be 1..300" >&2; exit 2; }
+((ATTEMPTS >= 1 && ATTEMPTS <= 10)) || { echo "token.sh: ATTEMPTS must be 1..10" >&2; exit 2; }
 ((STARTUP_RUNS >= 1 && STARTUP_RUNS <= 100)) || { echo "token.sh: STARTUP_RUNS must be 1..100" >&2; exit 2; }
 ((CONNECTIONS >= THREADS && THREADS >= 1)) || { echo "token.sh: need CONNECTIONS >= THREADS >= 1" >&2; exit 2; }
 HOST=${BENCH_LISTEN%:*}
@@ -65,7 +76,29 @@ PORT=${BENCH_LISTEN##*:}
   exit 2
 }
 
+# With scheduler autogroups (one per session), nice only ranks processes within a session,
+# so a cargo build in another session still takes its half of the CPUs. The measuring part
+# therefore runs in a session of its own, whose autogroup gets the priority below.
+if ((NICE != 0 && EUID == 0)) && [[ -z ${TOKEN_SH_SESSION:-} && -w /proc/self/autogroup ]] &&
+  command -v setsid >/dev/null; then
+  export TOKEN_SH_SESSION=1 TOKEN_SH_INVOCATION=$INVOCATION
+  setsid bash "${BASH_SOURCE[0]}" "$@" &
+  child=$!
+  # The child leads its own process group: signal all of it (the load generator and the
+  # server too), so that the child's cleanup runs at once rather than after the load run.
+  trap 'kill -TERM -- "-$child" 2>/dev/null || true' INT TERM
+  rc=0
+  wait "$child" || rc=$?
+  while kill -0 "$child" 2>/dev/null; do # a signal interrupted the wait: wait for the cleanup
+    rc=0
+    wait "$child" || rc=$?
+  done
+  exit "$rc"
+fi
+INVOCATION=${TOKEN_SH_INVOCATION:-$INVOCATION}
+
 log() { printf '[token.sh] %s\n' "$*" >&2; }
+fmt_int() { sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"; }
 die() { printf '[token.sh] error: %s\n' "$*" >&2; exit 1; }
 
 for tool in curl python3 awk; do
@@ -111,8 +144,8 @@ case $LOADGEN in
     if ! command -v wrk >/dev/null; then
       log "installing wrk (apt-get)"
       ((EUID == 0)) || die "wrk is missing and installing it needs root: apt-get install -y wrk"
-      timeout 300 apt-get update -qq >&2
-      DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq wrk >&2
+      timeout --foreground 300 apt-get update -qq >&2
+      DEBIAN_FRONTEND=noninteractive timeout --foreground 300 apt-get install -y -qq wrk >&2
     fi
     ;;
   *) die "LOADGEN must be oha or wrk" ;;
@@ -133,6 +166,19 @@ else
 fi
 [[ -x $BIN ]] || die "no executable at $BIN"
 
+# The server and the load generator (started from here, so they inherit it) run at a higher
+# priority than ordinary work, so a stray cargo build disturbs the figures less.
+PRIORITY_NOTE=""
+if ((NICE != 0)); then
+  if [[ -n ${TOKEN_SH_SESSION:-} ]] && { echo "$NICE" >/proc/self/autogroup; } 2>/dev/null; then
+    PRIORITY_NOTE=" at a raised priority (session autogroup nice $NICE)"
+  elif renice -n "$NICE" -p $$ >/dev/null 2>&1; then
+    PRIORITY_NOTE=" at nice $NICE"
+  else
+    log "cannot raise the priority (not root?); running at normal priority"
+  fi
+fi
+
 # ---------------------------------------------------------------- helpers
 # Prints a free loopback port: the wanted one if nobody listens there, else one the kernel picks.
 free_port() {
@@ -141,6 +187,9 @@ import socket, sys
 host, want = sys.argv[1], int(sys.argv[2])
 for port in (want, 0):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As the server binds (tokio sets SO_REUSEADDR): a port in TIME_WAIT counts as free,
+    # one with a listener does not.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((host, port))
         print(s.getsockname()[1])
@@ -162,6 +211,38 @@ machine_ticks() { # "busy total" over all CPUs, in clock ticks
 }
 CLK_TCK=$(getconf CLK_TCK)
 NPROC=$(nproc)
+# CPU time (user + sys) of this shell's finished children, in centiseconds, into the
+# variable named $1. `times` must run in this shell, not in a $(...) subshell.
+children_cs() {
+  times >"$TMP/times"
+  printf -v "$1" '%s' "$(awk 'END {
+    t = 0
+    for (i = 1; i <= NF; i++) { split($i, p, "m"); sub("s", "", p[2]); t += 60 * p[1] + p[2] }
+    printf "%d", t * 100 + 0.5 }' "$TMP/times")"
+}
+# Percent of all CPUs (NPROC * 100 = all busy) spent busy over SECS seconds.
+machine_busy_over() {
+  local a b
+  a=$(machine_ticks)
+  sleep "$1"
+  b=$(machine_ticks)
+  awk -v a="$a" -v b="$b" -v n="$NPROC" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * n * (y[1] - x[1]) / (y[2] - x[2]) }'
+}
+# Other work on the machine (a cargo build, say) skews every figure: wait for quiet.
+wait_for_quiet() {
+  local busy deadline=$((SECONDS + QUIET_WAIT))
+  while :; do
+    busy=$(machine_busy_over 2)
+    ((busy > QUIET_MAX)) || return 0
+    if ((SECONDS >= deadline)); then
+      log "warning: the machine is still ${busy}% busy; measuring anyway (see the CPU split)"
+      return 0
+    fi
+    log "the machine is ${busy}% busy with other work; waiting for it to settle (up to ${QUIET_WAIT} s)"
+    sleep 3
+  done
+}
 
 CLIENT_ID=bench-client
 CLIENT_SECRET=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
@@ -171,6 +252,7 @@ TOKEN_BODY="grant_type=client_credentials&client_id=$CLIENT_ID&client_secret=$CL
 # From just before the exec of `roster serve` on a new, empty SQLite file until the first
 # 200 from /readyz, polled with raw connect attempts every 0.5 ms. Runs before the load
 # server starts, so nothing else competes for the two cores.
+wait_for_quiet
 READY_PORT=$(free_port "$HOST" $((PORT + 1))) || die "no free port on $HOST"
 log "start-to-ready: $STARTUP_RUNS runs on empty SQLite files ($HOST:$READY_PORT)"
 cat >"$TMP/ready.py" <<'PY'
@@ -179,7 +261,8 @@ import json, os, re, signal, socket, statistics, subprocess, sys, time
 binary, host, port, runs, tmp = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 request = f"GET /readyz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode()
 walls, selfs = [], []
-for i in range(runs):
+# Run -1 is not recorded: it brings the binary into the page cache after a fresh build.
+for i in range(-1, runs):
     db = os.path.join(tmp, f"ready-{i}.db")
     open(db, "wb").close()  # a new, empty file
     log_path = os.path.join(tmp, f"ready-{i}.log")
@@ -218,17 +301,19 @@ for i in range(runs):
     if ready is None:
         sys.stderr.write(open(log_path, errors="replace").read()[-2000:])
         sys.exit(f"run {i}: /readyz did not answer 200 within 15 s")
-    walls.append(ready * 1000.0)
     text = open(log_path, errors="replace").read()
-    m = re.search(r'"message":"roster ready".*?"startup_ms":(\d+)', text) or \
-        re.search(r'"startup_ms":(\d+).*?"message":"roster ready"', text)
-    if m:
-        selfs.append(int(m.group(1)))
     for suffix in ("", "-wal", "-shm"):
         try:
             os.remove(db + suffix)
         except FileNotFoundError:
             pass
+    if i < 0:
+        continue
+    walls.append(ready * 1000.0)
+    m = re.search(r'"message":"roster ready".*?"startup_ms":(\d+)', text) or \
+        re.search(r'"startup_ms":(\d+).*?"message":"roster ready"', text)
+    if m:
+        selfs.append(int(m.group(1)))
 out = {
     "runs": runs,
     "wall_ms": [round(w, 1) for w in walls],
@@ -239,7 +324,7 @@ out = {
 print(json.dumps(out))
 PY
 READY_JSON=$(ROSTER_BOOTSTRAP_CLIENT_ID=$CLIENT_ID ROSTER_BOOTSTRAP_CLIENT_SECRET=$CLIENT_SECRET \
-  timeout 600 python3 "$TMP/ready.py" "$BIN" "$HOST" "$READY_PORT" "$STARTUP_RUNS" "$TMP") ||
+  timeout --foreground 600 python3 "$TMP/ready.py" "$BIN" "$HOST" "$READY_PORT" "$STARTUP_RUNS" "$TMP") ||
   die "start-to-ready measurement failed"
 jget() { python3 -c 'import json, sys; v = json.loads(sys.argv[1])[sys.argv[2]]; print("" if v is None else v)' "$1" "$2"; }
 READY_MIN=$(jget "$READY_JSON" wall_min)
@@ -275,6 +360,7 @@ grep -q '"token_type":"Bearer"' "$TMP/grant.json" || die "no bearer token in: $(
 log "token grant check: 200, token_type Bearer"
 
 # Load runs print one JSON line: requests, seconds, p50_us, p99_us, non2xx, socket_errors.
+# (wrk counts responses with a status >= 400 as errors.status; the server log is checked too.)
 cat >"$TMP/done.lua" <<'LUA'
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -305,14 +391,14 @@ load() {
   if [[ $LOADGEN == wrk ]]; then
     local script=$TMP/get.lua
     [[ $path == /oidc/token ]] && script=$TMP/token.lua
-    timeout $((secs + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s -s "$script" "$url" >"$out" 2>&1 ||
+    timeout --foreground $((secs + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 5s -s "$script" "$url" >"$out" 2>&1 ||
       { cat "$out" >&2; die "wrk failed on $path"; }
     grep -m1 '^WRKJSON ' "$out" | cut -d' ' -f2-
   else
     local -a extra=()
     [[ $path == /oidc/token ]] && extra=(-m POST -H 'Content-Type: application/x-www-form-urlencoded' -d "$TOKEN_BODY")
     # shellcheck disable=SC2046
-    timeout $((secs + 60)) oha -z "${secs}s" -c "$CONNECTIONS" --no-tui $(oha_json_flag) "${extra[@]}" "$url" >"$out" 2>"$out.err" ||
+    TOKIO_WORKER_THREADS=$THREADS timeout --foreground $((secs + 60)) oha -z "${secs}s" -c "$CONNECTIONS" --no-tui $(oha_json_flag) "${extra[@]}" "$url" >"$out" 2>"$out.err" ||
       { cat "$out.err" >&2; die "oha failed on $path"; }
     python3 - "$out" "$secs" <<'PY'
 import json, sys
@@ -325,27 +411,32 @@ print(json.dumps({
     "seconds": r["summary"].get("total") or float(sys.argv[2]),
     "p50_us": int((lat.get("p50") or 0) * 1e6), "p99_us": int((lat.get("p99") or 0) * 1e6),
     "non2xx": sum(v for k, v in codes.items() if not 200 <= k < 300),
-    "socket_errors": sum((r.get("errorDistribution") or {}).values()),
+    # With -z, requests still in flight at the deadline are "aborted due to deadline".
+    "socket_errors": sum(v for k, v in (r.get("errorDistribution") or {}).items() if "deadline" not in k),
 }))
 PY
   fi
 }
 
-# measure NAME PATH: warm-up, then the recorded run; sets NAME_{RPS,P50,P99,NON2XX,ERRS,CPU,BUSY}.
-measure() {
+# measure_once NAME PATH: warm-up, then the recorded run; sets NAME_{RPS,P50,P99,NON2XX,ERRS,
+# TOTAL,CPU,GEN,OTHER,BUSY} (CPU: roster, GEN: load generator, OTHER: everything else).
+measure_once() {
   local name=$1 path=$2 json t0 t1 m0 m1 wall
   if ((WARMUP > 0)); then
     log "$path: ${WARMUP} s warm-up"
     load "$name-warmup" "$path" "$WARMUP" >/dev/null
   fi
   log "$path: ${DURATION} s, $CONNECTIONS connections, $THREADS threads ($LOADGEN)"
+  local c0 c1
   t0=$(proc_ticks "$SERVER_PID")
   m0=$(machine_ticks)
+  children_cs c0
   local started=$EPOCHREALTIME
   json=$(load "$name" "$path" "$DURATION")
   local ended=$EPOCHREALTIME
   t1=$(proc_ticks "$SERVER_PID")
   m1=$(machine_ticks)
+  children_cs c1
   [[ -n $json ]] || die "no result from the load generator for $path"
   wall=$(awk -v a="$started" -v b="$ended" 'BEGIN {print b - a}')
   local vals rps p50 p99 non2xx errs total
@@ -355,10 +446,13 @@ r = json.loads(sys.argv[1])
 print(round(r["requests"] / r["seconds"]), "%.2f" % (r["p50_us"] / 1000), "%.2f" % (r["p99_us"] / 1000),
       r["non2xx"], r["socket_errors"], r["requests"])' "$json")
   read -r rps p50 p99 non2xx errs total <<<"$vals"
-  local cpu busy
+  local cpu busy gen other
   cpu=$(awk -v d="$((t1 - t0))" -v hz="$CLK_TCK" -v w="$wall" 'BEGIN {printf "%.0f", 100 * d / hz / w}')
+  gen=$(awk -v d="$((c1 - c0))" -v w="$wall" 'BEGIN {printf "%.0f", d / w}')
   busy=$(awk -v a="$m0" -v b="$m1" -v n="$NPROC" 'BEGIN {
     split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * n * (y[1] - x[1]) / (y[2] - x[2]) }')
+  other=$((busy - cpu - gen))
+  ((other >= 0)) || other=0
   printf -v "${name}_RPS" '%s' "$rps"
   printf -v "${name}_P50" '%s' "$p50"
   printf -v "${name}_P99" '%s' "$p99"
@@ -367,7 +461,29 @@ print(round(r["requests"] / r["seconds"]), "%.2f" % (r["p50_us"] / 1000), "%.2f"
   printf -v "${name}_TOTAL" '%s' "$total"
   printf -v "${name}_CPU" '%s' "$cpu"
   printf -v "${name}_BUSY" '%s' "$busy"
-  log "$path: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $non2xx, socket errors $errs, roster CPU ${cpu}%, machine ${busy}% of $((NPROC * 100))%"
+  printf -v "${name}_GEN" '%s' "$gen"
+  printf -v "${name}_OTHER" '%s' "$other"
+  log "$path: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $non2xx, socket errors $errs;" \
+    "CPU: roster ${cpu}%, $LOADGEN ${gen}%, other ${other}% (machine ${busy}% of $((NPROC * 100))%)"
+}
+
+# measure NAME PATH: measure_once, again (up to ATTEMPTS times) while other work on the
+# machine took more than QUIET_MAX % of a CPU during the run; keeps the least disturbed run.
+FIGURES=(RPS P50 P99 NON2XX ERRS TOTAL CPU GEN OTHER BUSY)
+measure() {
+  local name=$1 path=$2 attempt other_var=${1}_OTHER best_other="" f v
+  for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+    wait_for_quiet
+    measure_once "$name" "$path"
+    if [[ -z $best_other ]] || ((${!other_var} < best_other)); then
+      best_other=${!other_var}
+      for f in "${FIGURES[@]}"; do v=${name}_$f; printf -v "BEST_$f" '%s' "${!v}"; done
+    fi
+    ((best_other > QUIET_MAX)) || break
+    ((attempt < ATTEMPTS)) && log "$path: other work took ${!other_var}% of the CPUs during the run; measuring again"
+  done
+  for f in "${FIGURES[@]}"; do v=BEST_$f; printf -v "${name}_$f" '%s' "${!v}"; done
+  return 0
 }
 
 measure HEALTH /healthz
@@ -378,15 +494,23 @@ PEAK_RSS_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
 PEAK_RSS_MIB=$(awk -v k="$PEAK_RSS_KB" 'BEGIN {printf "%.1f", k / 1024}')
 stop_server "$SERVER_PID"
 SERVER_PID=""
+# Every response the server logged (at its default level), warm-ups included: how many were
+# not 2xx. Catches 1xx/3xx that wrk does not count.
+LOGGED=$(grep -c '"message":"finished processing request"' "$TMP/server.log" || true)
+LOGGED_NON2XX=$(grep '"message":"finished processing request"' "$TMP/server.log" | grep -vc '"status":2[0-9][0-9]' || true)
+if ((LOGGED > 0)); then
+  LOGGED_TEXT="$(fmt_int "$LOGGED_NON2XX") of $(fmt_int "$LOGGED") responses"
+else
+  LOGGED_TEXT="n/a (the server's log level hides responses)"
+fi
 
 # ---------------------------------------------------------------- report
-fmt_int() { sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta' <<<"$1"; }
 fmt_ms() { awk -v v="$1" 'BEGIN {printf "%.1f", v}'; }
 yes_no() { if [[ $1 == 1 ]]; then echo "**met**"; else echo "**not met**"; fi; }
 
 TOKEN_OK=$((TOKEN_RPS >= GOAL_TOKEN_RPS && TOKEN_NON2XX == 0 && TOKEN_ERRS == 0 ? 1 : 0))
 READY_OK=$(awk -v m="$READY_MEDIAN" -v g="$GOAL_READY_MS" 'BEGIN {print (m < g) ? 1 : 0}')
-RATIO=$(awk -v t="$TOKEN_RPS" -v h="$HEALTH_RPS" 'BEGIN {printf "%.0f", h > 0 ? 100 * t / h : 0}')
+RATIO=$(awk -v t="$TOKEN_RPS" -v h="$HEALTH_RPS" 'BEGIN {printf "%.0f", (h > 0) ? 100 * t / h : 0}')
 
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MEM_GIB=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)
@@ -394,16 +518,27 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 RUN_DATE=$(date -u)
 SELF_TEXT="min ${SELF_MIN:-?} ms, median ${SELF_MEDIAN:-?} ms"
 
+WARNING=""
+if ((TOKEN_OTHER > QUIET_MAX || HEALTH_OTHER > QUIET_MAX)); then
+  WARNING="**Warning: other work took CPU time during the load runs (healthz ${HEALTH_OTHER} %, token ${TOKEN_OTHER} %),"
+  WARNING+=" so the throughput figures are low.**"$'\n\n'
+fi
+DIRTY=""
+if ! git -C "$ROOT" diff-index --quiet HEAD -- 2>/dev/null; then
+  DIRTY=" plus uncommitted changes in the working tree"
+fi
+
 # shellcheck disable=SC2153 # the *_RPS, *_BUSY ... figures are set by measure() via printf -v
 SECTION=$(cat <<EOF
 ## Token grants, health ceiling, start-to-ready (\`bench/token.sh\`)
 
 - Date: $RUN_DATE
 - Machine: $NPROC CPUs ($CPU_MODEL), $MEM_GIB GiB memory
-- Commit: \`$COMMIT\` (release build$([[ -n ${ROSTER_BIN:-} ]] && echo ", binary $ROSTER_BIN"))
+- Commit: \`$COMMIT\`$DIRTY ($([[ -n ${ROSTER_BIN:-} ]] && echo "binary $ROSTER_BIN" || echo "release build"))
 - Command: \`$INVOCATION\`
-- Load: $LOADGEN_VERSION, $CONNECTIONS connections, $THREADS threads, ${DURATION} s per endpoint after a ${WARMUP} s warm-up,
-  on the same $NPROC CPUs as the server; the server logs every request as JSON to a file (default log level).
+- Load: $LOADGEN_VERSION, $CONNECTIONS connections, $THREADS threads, ${DURATION} s per endpoint after a
+  ${WARMUP} s warm-up, on the same $NPROC CPUs as the server; both run$PRIORITY_NOTE.
+  The server logs every request as a JSON line to a file (its default log level, info).
 
 | Measure | Result | Goal | Status |
 | --- | --- | --- | --- |
@@ -413,16 +548,20 @@ SECTION=$(cat <<EOF
 | \`GET /healthz\` (ceiling) | $(fmt_int "$HEALTH_RPS") req/s | | |
 | healthz latency p50 / p99 | $HEALTH_P50 ms / $HEALTH_P99 ms | | |
 | healthz non-2xx / socket errors | $HEALTH_NON2XX / $HEALTH_ERRS (of $(fmt_int "$HEALTH_TOTAL") requests) | | |
+| non-2xx responses in the server's log (both runs, warm-ups included) | $LOGGED_TEXT | 0 | |
 | token throughput as a share of the ceiling | $RATIO % | | |
-| roster CPU during the token run | $TOKEN_CPU % (machine busy $TOKEN_BUSY % of $((NPROC * 100)) %) | | |
+| CPU during the token run (of $((NPROC * 100)) %) | roster $TOKEN_CPU %, $LOADGEN $TOKEN_GEN %, other $TOKEN_OTHER % | | |
+| CPU during the healthz run (of $((NPROC * 100)) %) | roster $HEALTH_CPU %, $LOADGEN $HEALTH_GEN %, other $HEALTH_OTHER % | | |
 | start-to-ready, empty SQLite file ($STARTUP_RUNS runs) | min $(fmt_ms "$READY_MIN") ms, median $(fmt_ms "$READY_MEDIAN") ms, max $(fmt_ms "$READY_MAX") ms | < $GOAL_READY_MS ms (median) | $(yes_no "$READY_OK") |
 | \`startup_ms\` in the server's "roster ready" log line | $SELF_TEXT (load server: ${SERVER_STARTUP_MS:-?} ms) | | |
 | peak RSS of the server after both runs (VmHWM) | $PEAK_RSS_MIB MiB | | |
 
-Goals: token grants ≥ $(fmt_int "$GOAL_TOKEN_RPS")/s on this machine: $(yes_no "$TOKEN_OK") ($(fmt_int "$TOKEN_RPS")/s).
+${WARNING}Goals: token grants ≥ $(fmt_int "$GOAL_TOKEN_RPS")/s on this machine: $(yes_no "$TOKEN_OK") ($(fmt_int "$TOKEN_RPS")/s).
 Start-to-ready < $GOAL_READY_MS ms: $(yes_no "$READY_OK") (median $(fmt_ms "$READY_MEDIAN") ms).
 
-Start-to-ready runs (ms, wall clock from just before exec to the first 200 from \`/readyz\`): $READY_ALL
+Start-to-ready runs (ms, wall clock from just before the exec of \`roster serve\` on a new empty SQLite file
+to the first 200 from \`/readyz\`, polled every 0.5 ms; after one unrecorded start that brings the binary
+into the page cache): $READY_ALL
 EOF
 )
 
@@ -434,23 +573,54 @@ if ((WRITE)); then
     cat >"$DOC" <<'EOF'
 # Benchmarks
 
-Performance checks for Roster that run by hand, outside CI: their figures depend on the
-machine, so CI neither runs them nor fails on them. Each script starts its own `roster`
-on 127.0.0.1 with a fresh temporary SQLite file, measures, prints a Markdown summary, and
-with `--write` replaces its own section below (date, machine, commit, command, figures).
+Performance checks for Roster that are run by hand, outside CI: their figures depend on the
+machine and on what else it is doing, so CI neither runs them nor fails on them. Each script
+starts its own `roster` on 127.0.0.1 with a fresh temporary database, measures, prints a
+Markdown summary and, with `--write`, replaces its own section below (date, machine, commit,
+command, figures).
 
-- `bench/token.sh`: throughput and latency of `POST /oidc/token` (client-credentials grants)
-  and of `GET /healthz` (the HTTP ceiling of the same server), in the same run; the time
-  from exec of `roster serve` on an empty SQLite file to the first 200 from `/readyz`
-  (repeated, min/median) next to the server's own `startup_ms`; the server's peak RSS.
-  Run it with `bash bench/token.sh --write` (it builds the release binary first; `--help`
-  lists the settings, such as `DURATION` and `CONNECTIONS`).
+## What the scripts measure
 
-The load generator (oha if installed, else wrk) runs on the same 2 cores as the server,
-so the throughput figures are conservative: on a real deployment the clients are elsewhere.
+- `bench/token.sh`, in one run against one server:
+  - throughput, latency p50/p99 and errors of `POST /oidc/token` (client-credentials grants
+    for a management client that the server's bootstrap variables create), after checking
+    that one grant returns 200 with a bearer token;
+  - the same for `GET /healthz`, the HTTP ceiling of the same server and machine;
+  - start-to-ready: the wall time from just before the exec of `roster serve` on a new,
+    empty SQLite file to the first 200 from `/readyz` (polled every 0.5 ms), repeated 10
+    times (min/median/max), next to the `startup_ms` the server logs in its "roster ready" line;
+  - the server's peak RSS (`VmHWM`) after both load runs, and how the CPUs were shared
+    during each load run (server, load generator, other work).
+- `bench/users.py`: the Users API under load: seeds users through bulk create, then drives
+  the hot endpoints with wrk, each beside `GET /healthz` in the same run, on SQLite and on
+  PostgreSQL, with the server's idle and peak memory (see its `--help`).
 
-Goals on the 2-core development machine: at least 5,000 token grants per second, and
-start-to-ready under 100 ms on an empty SQLite file.
+## Running
+
+    bash bench/token.sh --write
+    python3 bench/users.py --write
+
+`bench/token.sh` builds the release binary first (`cargo build --release -p roster-server`; set
+`ROSTER_BIN` to measure a given binary instead), installs wrk with apt-get when neither oha
+nor wrk is on PATH, and then takes one to a few minutes (it waits for a quiet machine). `bash bench/token.sh --help` lists the
+settings (`DURATION`, `CONNECTIONS`, ...). Leave `--write` out to only print the summary.
+
+## Reading the figures
+
+- The load generator runs on the same 2 cores as the server and takes a share of them
+  (the CPU rows of each section say how much), so the throughput figures are conservative:
+  a deployment's clients run on other machines.
+- Other work on the machine, such as a cargo build, lowers the figures. `bench/token.sh` waits
+  (up to a minute) for the machine to go quiet, runs the server and load generator at a
+  raised priority (their own session, autogroup nice -10, when run as root), measures an
+  endpoint again (up to 3 times) when other work still took more than a quarter of a CPU,
+  and marks the section with a warning when it could not get a quiet run.
+- The server logs every request as a JSON line (its default log level), to a file; that
+  cost is part of the figures, as it is in a deployment.
+
+Goals on the 2-core development machine: at least 5,000 token grants per second, and a
+start-to-ready time under 100 ms (median) on an empty SQLite file. Each section states
+whether its run met them.
 EOF
   fi
   python3 - "$DOC" "$SECTION" <<'PY'
