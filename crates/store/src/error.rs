@@ -10,6 +10,8 @@ pub fn map_sqlx_error(e: sqlx::Error) -> StoreError {
                 .map(str::to_owned)
                 .unwrap_or_else(|| db.message().to_owned()),
         ),
+        // A referenced row is missing (another tenant's, or deleted meanwhile).
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
         sqlx::Error::Database(db) if db.message().contains("database is locked") => {
             StoreError::Unavailable(db.message().to_owned())
         }

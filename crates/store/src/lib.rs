@@ -9,7 +9,9 @@ mod sqlite;
 use roster_core::app::{App, Client, ClientCredentials, NewApp, NewClient, Tenant};
 use roster_core::secret::SecretHash;
 use roster_core::signing_key::SigningKeyRecord;
-use roster_core::user::{Created, ListQuery, Lookup, Membership, NewUser, Scope, User, UserView};
+use roster_core::user::{
+    Created, Identity, ListQuery, Lookup, Membership, NewUser, Scope, User, UserView,
+};
 use roster_core::{AppId, ClientId, Error, StoreError, TenantId, UserId};
 
 pub use error::map_sqlx_error;
@@ -276,6 +278,15 @@ impl TenantStore<'_> {
         F: FnOnce(&mut User, Option<&mut Membership>) -> Result<(), Error> + Send,
     {
         dispatch!(self.store, b => b.update_user(&self.tenant, scope, user_id, change).await)
+    }
+
+    /// Records a sign-in identity of the user (login flows), or refreshes its last use.
+    pub async fn record_identity(
+        &self,
+        user_id: &UserId,
+        identity: &Identity,
+    ) -> Result<(), Error> {
+        dispatch!(self.store, b => b.record_identity(&self.tenant, user_id, identity).await)
     }
 
     /// Drops the user's membership of `app` with its app-level data.

@@ -47,5 +47,13 @@ impl PgBackend {
     }
 }
 
-crate::queries::users::define_user_queries!(PgBackend, sqlx::Postgres);
+crate::queries::users::define_user_queries!(
+    PgBackend,
+    sqlx::Postgres,
+    "(SELECT COALESCE(json_agg(json_build_object('provider_name', i.provider_name, \
+     'provider_type', i.provider_type, 'auth_type', i.auth_type, 'identifier', i.identifier, \
+     'first_auth_date', i.first_auth_date, 'last_auth_date', i.last_auth_date) \
+     ORDER BY i.first_auth_date), '[]')::text \
+     FROM user_identities i WHERE i.tenant_id = u.tenant_id AND i.user_id = u.user_id)"
+);
 crate::queries::define_queries!(PgBackend, sqlx::Postgres);

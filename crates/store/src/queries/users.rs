@@ -1,7 +1,8 @@
 //! User queries, written once for both backends (see `define_queries`).
 
 macro_rules! define_user_queries {
-    ($backend:ident, $db:ty) => {
+    // `$identities`: the dialect's expression for a user's identities as a JSON array.
+    ($backend:ident, $db:ty, $identities:literal) => {
         mod generated_users {
         use super::{$backend, FOR_UPDATE, RETRY_CONFLICTS};
         use roster_core::time::now_ms;
@@ -17,12 +18,16 @@ macro_rules! define_user_queries {
         type DbRow = <$db as sqlx::Database>::Row;
         type Tx<'t> = sqlx::Transaction<'t, $db>;
 
-        const VIEW_COLUMNS: &str = "u.user_id, u.email, u.email_verified, u.email_verified_at, \
+        const VIEW_COLUMNS: &str = concat!(
+            "u.user_id, u.email, u.email_verified, u.email_verified_at, \
             u.phone_number, u.phone_verified, u.phone_verified_at, u.external_user_id, u.status, \
             u.status_changed_at, u.last_auth, u.birthday, u.profile, u.custom_data, u.created_at, \
             u.updated_at, m.app_id AS m_app_id, a.name AS m_app_name, m.username AS m_username, \
             m.external_account_id AS m_external_account_id, m.custom_app_data AS m_custom_app_data, \
-            m.created_at AS m_created_at, m.updated_at AS m_updated_at";
+            m.created_at AS m_created_at, m.updated_at AS m_updated_at, ",
+            $identities,
+            " AS identities"
+        );
 
         /// `FROM` and join for a scope; `$1` is the tenant and `$2` the app ('' for none).
         fn from_clause(scope: &Scope) -> &'static str {
@@ -60,6 +65,7 @@ macro_rules! define_user_queries {
             let status: String = row.try_get("status").map_err(db_err)?;
             let profile: String = row.try_get("profile").map_err(db_err)?;
             let custom: String = row.try_get("custom_data").map_err(db_err)?;
+            let identities: String = row.try_get("identities").map_err(db_err)?;
             let user = User {
                 user_id: UserId::from_string(row.try_get::<String, _>("user_id").map_err(db_err)?),
                 email: contact(
@@ -80,7 +86,7 @@ macro_rules! define_user_queries {
                 birthday: get_s("birthday")?,
                 profile: serde_json::from_str::<Profile>(&profile).map_err(json_error)?,
                 custom_data: json_map(&custom)?,
-                identities: Vec::new(),
+                identities: serde_json::from_str::<Vec<Identity>>(&identities).map_err(json_error)?,
                 group_ids: Vec::new(),
                 created_at: row.try_get("created_at").map_err(db_err)?,
                 updated_at: row.try_get("updated_at").map_err(db_err)?,
@@ -458,9 +464,7 @@ macro_rules! define_user_queries {
                     .await
                     .map_err(db_err)?
                     .ok_or_else(user_not_found)?;
-                let mut views = vec![view_from_row(&row)?];
-                self.attach(tenant, &mut views).await?;
-                views.pop().ok_or_else(user_not_found)
+                Ok(view_from_row(&row)?)
             }
 
             pub(crate) async fn find_user(
@@ -499,9 +503,8 @@ macro_rules! define_user_queries {
                         "the identifier matches users of several apps: pass app_id",
                     ));
                 }
-                let mut views = rows.iter().map(view_from_row).collect::<Result<Vec<_>, _>>()?;
-                self.attach(tenant, &mut views).await?;
-                views.pop().ok_or_else(user_not_found)
+                let view = rows.first().ok_or_else(user_not_found)?;
+                Ok(view_from_row(view)?)
             }
 
             pub(crate) async fn list_users(
@@ -535,8 +538,7 @@ macro_rules! define_user_queries {
                     q = q.bind(b.as_str());
                 }
                 let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
-                let mut views = rows.iter().map(view_from_row).collect::<Result<Vec<_>, _>>()?;
-                self.attach(tenant, &mut views).await?;
+                let views = rows.iter().map(view_from_row).collect::<Result<Vec<_>, _>>()?;
                 let total = self.count_filtered(tenant, scope, query.prefix.as_deref()).await?;
                 Ok((views, total))
             }
@@ -579,39 +581,6 @@ macro_rules! define_user_queries {
                 Ok(u64::try_from(n).unwrap_or_default())
             }
 
-            /// Fills the identities of the users read (one query for all of them).
-            async fn attach(&self, tenant: &TenantId, views: &mut [UserView]) -> Result<(), Error> {
-                if views.is_empty() {
-                    return Ok(());
-                }
-                let placeholders: Vec<String> = (0..views.len()).map(|i| format!("${}", i + 2)).collect();
-                let sql = format!(
-                    "SELECT user_id, provider_name, provider_type, auth_type, identifier, first_auth_date, last_auth_date \
-                     FROM user_identities WHERE tenant_id = $1 AND user_id IN ({}) ORDER BY first_auth_date",
-                    placeholders.join(", ")
-                );
-                let mut q = sqlx::query(&sql).bind(tenant.as_str());
-                for v in views.iter() {
-                    q = q.bind(v.user.user_id.as_str());
-                }
-                let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
-                for row in rows {
-                    let user_id: String = row.try_get("user_id").map_err(db_err)?;
-                    let identity = Identity {
-                        provider_name: row.try_get("provider_name").map_err(db_err)?,
-                        provider_type: row.try_get("provider_type").map_err(db_err)?,
-                        auth_type: row.try_get("auth_type").map_err(db_err)?,
-                        identifier: row.try_get("identifier").map_err(db_err)?,
-                        first_auth_date: row.try_get("first_auth_date").map_err(db_err)?,
-                        last_auth_date: row.try_get("last_auth_date").map_err(db_err)?,
-                    };
-                    if let Some(v) = views.iter_mut().find(|v| v.user.user_id.as_str() == user_id) {
-                        v.user.identities.push(identity);
-                    }
-                }
-                Ok(())
-            }
-
             /// Read-modify-write of one user (and the scope's membership) in one transaction.
             pub(crate) async fn update_user<F>(
                 &self,
@@ -638,9 +607,34 @@ macro_rules! define_user_queries {
                     }
                 }
                 tx.commit().await.map_err(db_err)?;
-                let mut views = vec![view];
-                self.attach(tenant, &mut views).await?;
-                views.pop().ok_or_else(user_not_found)
+                Ok(view)
+            }
+
+            /// Records a sign-in identity, or moves its `last_auth_date` forward.
+            pub(crate) async fn record_identity(
+                &self,
+                tenant: &TenantId,
+                user_id: &UserId,
+                identity: &Identity,
+            ) -> Result<(), Error> {
+                sqlx::query(
+                    "INSERT INTO user_identities (tenant_id, user_id, provider_name, provider_type, auth_type, \
+                     identifier, first_auth_date, last_auth_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (tenant_id, user_id, provider_name, identifier) \
+                     DO UPDATE SET last_auth_date = excluded.last_auth_date",
+                )
+                .bind(tenant.as_str())
+                .bind(user_id.as_str())
+                .bind(&identity.provider_name)
+                .bind(&identity.provider_type)
+                .bind(&identity.auth_type)
+                .bind(&identity.identifier)
+                .bind(identity.first_auth_date)
+                .bind(identity.last_auth_date)
+                .execute(self.writer())
+                .await
+                .map_err(|e| user_err(db_err(e)))?;
+                Ok(())
             }
 
             pub(crate) async fn remove_user_from_app(

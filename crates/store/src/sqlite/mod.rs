@@ -35,7 +35,10 @@ impl SqliteBackend {
                 SqliteJournalMode::Wal
             })
             .synchronous(SqliteSynchronous::Normal);
+        // A local file needs no liveness ping before each use: that would double the
+        // round trips to SQLite's worker threads.
         let write = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -48,8 +51,11 @@ impl SqliteBackend {
         let read = if in_memory {
             write.clone()
         } else {
+            // Readers are threads: more than a few per core only adds context switches.
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
             SqlitePoolOptions::new()
-                .max_connections(options.max_connections.max(1))
+                .test_before_acquire(false)
+                .max_connections(options.max_connections.clamp(1, cores * 2))
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(connect.read_only(true))
                 .await
@@ -74,5 +80,12 @@ impl SqliteBackend {
     }
 }
 
-crate::queries::users::define_user_queries!(SqliteBackend, sqlx::Sqlite);
+crate::queries::users::define_user_queries!(
+    SqliteBackend,
+    sqlx::Sqlite,
+    "(SELECT json_group_array(json_object('provider_name', i.provider_name, \
+     'provider_type', i.provider_type, 'auth_type', i.auth_type, 'identifier', i.identifier, \
+     'first_auth_date', i.first_auth_date, 'last_auth_date', i.last_auth_date)) \
+     FROM user_identities i WHERE i.tenant_id = u.tenant_id AND i.user_id = u.user_id)"
+);
 crate::queries::define_queries!(SqliteBackend, sqlx::Sqlite);

@@ -622,3 +622,55 @@ async fn bulk_create_judges_each_item_alone() {
         t.bulk_create_users(Some(&AppId::generate()), &items).await
     ));
 }
+
+#[tokio::test]
+async fn identities_are_recorded_read_and_found() {
+    let (store, a, b) = setup().await;
+    let shop = app(&store, &a, "Shop").await;
+    let t = store.tenant(&a);
+    let (view, _) = t
+        .create_user(Some(&shop), &input(json!({"email": "jo@example.com"})))
+        .await
+        .unwrap();
+    let id = view.user.user_id;
+    let identity = roster_core::user::Identity {
+        provider_name: "google".into(),
+        provider_type: "OAuth2".into(),
+        auth_type: "oauth2".into(),
+        identifier: "google-sub-1".into(),
+        first_auth_date: 1_000,
+        last_auth_date: 1_000,
+    };
+    t.record_identity(&id, &identity).await.unwrap();
+    let later = roster_core::user::Identity {
+        last_auth_date: 2_000,
+        ..identity.clone()
+    };
+    t.record_identity(&id, &later).await.unwrap();
+    let read = t
+        .get_user(&Scope::Members(shop.clone()), &id)
+        .await
+        .unwrap();
+    assert_eq!(read.user.identities, vec![later]);
+    let found = t
+        .find_user(
+            &Scope::Tenant(None),
+            &Lookup::IdpIdentifier("google-sub-1".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.user.user_id, id);
+    // Another tenant can neither record nor find it.
+    assert!(is_not_found(
+        store.tenant(&b).record_identity(&id, &identity).await
+    ));
+    assert!(is_not_found(
+        store
+            .tenant(&b)
+            .find_user(
+                &Scope::Tenant(None),
+                &Lookup::IdpIdentifier("google-sub-1".into())
+            )
+            .await
+    ));
+}
