@@ -18,7 +18,7 @@ pub enum StoreError {
 }
 
 /// The domain error. The API layer renders each variant in Transmit's error shapes.
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error)]
 pub enum Error {
     /// Bad input; one message per problem, each naming the field.
     #[error("invalid input: {0:?}")]

@@ -233,6 +233,8 @@ impl TenantStore<'_> {
         app: Option<&AppId>,
         input: &NewUser,
     ) -> Result<(UserView, Created), Error> {
+        // SQLite has one writer, so its concurrent creates share transactions (group
+        // commit); PostgreSQL runs each in its own.
         dispatch!(self.store, b => b.create_user(&self.tenant, app, input).await)
     }
 

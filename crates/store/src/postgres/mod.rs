@@ -38,6 +38,16 @@ impl PgBackend {
             .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
     }
 
+    /// Each create in its own transaction: PostgreSQL runs them side by side.
+    pub(crate) async fn create_user(
+        &self,
+        tenant: &roster_core::TenantId,
+        app: Option<&roster_core::AppId>,
+        input: &roster_core::user::NewUser,
+    ) -> Result<(roster_core::user::UserView, roster_core::user::Created), roster_core::Error> {
+        generated_users::create_one(&self.pool, tenant, app, input).await
+    }
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }

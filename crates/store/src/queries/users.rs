@@ -125,7 +125,7 @@ macro_rules! define_user_queries {
 
         type Query<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
 
-        /// Binds a user's columns as `$3` to `$17`, after the tenant and the user id.
+        /// Binds a user's columns as `$3` to `$17`, after the tenant and the user id (updates).
         fn bind_user<'q>(q: Query<'q>, u: &'q User) -> Result<Query<'q>, StoreError> {
             Ok(q.bind(u.email.as_ref().map(|e| e.value.as_str()))
                 .bind(u.email.as_ref().map(|e| email_key(&e.value)))
@@ -144,23 +144,6 @@ macro_rules! define_user_queries {
                 .bind(u.updated_at))
         }
 
-        async fn insert_user(tx: &mut Tx<'_>, tenant: &TenantId, u: &User) -> Result<(), StoreError> {
-            let q = sqlx::query(
-                "INSERT INTO users (tenant_id, user_id, email, email_key, email_verified, email_verified_at, \
-                 phone_number, phone_verified, phone_verified_at, external_user_id, status, status_changed_at, \
-                 last_auth, birthday, profile, custom_data, updated_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-            )
-            .bind(tenant.as_str())
-            .bind(u.user_id.as_str());
-            bind_user(q, u)?
-                .bind(u.created_at)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_err)?;
-            Ok(())
-        }
-
         async fn write_user(tx: &mut Tx<'_>, tenant: &TenantId, u: &User) -> Result<(), StoreError> {
             let q = sqlx::query(
                 "UPDATE users SET email = $3, email_key = $4, email_verified = $5, email_verified_at = $6, \
@@ -171,31 +154,6 @@ macro_rules! define_user_queries {
             .bind(tenant.as_str())
             .bind(u.user_id.as_str());
             bind_user(q, u)?.execute(&mut **tx).await.map_err(db_err)?;
-            Ok(())
-        }
-
-        async fn insert_membership(
-            tx: &mut Tx<'_>,
-            tenant: &TenantId,
-            user_id: &UserId,
-            m: &Membership,
-        ) -> Result<(), StoreError> {
-            sqlx::query(
-                "INSERT INTO user_apps (tenant_id, app_id, user_id, username, username_key, external_account_id, \
-                 custom_app_data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(tenant.as_str())
-            .bind(m.app_id.as_str())
-            .bind(user_id.as_str())
-            .bind(m.username.as_deref())
-            .bind(m.username.as_deref().map(str::to_lowercase))
-            .bind(m.external_account_id.as_deref())
-            .bind(to_json(&m.custom_app_data)?)
-            .bind(m.created_at)
-            .bind(m.updated_at)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?;
             Ok(())
         }
 
@@ -268,182 +226,444 @@ macro_rules! define_user_queries {
             row.as_ref().map(view_from_row).transpose()
         }
 
-        /// Create-or-link inside one transaction (`DECISIONS.md`, "Users").
-        /// `app` carries the app's name, read once by the caller.
-        async fn create_in_tx(
+        /// What one create of a batch will do.
+        enum Step {
+            New,
+            Link(UserId),
+            Fail(Error),
+        }
+
+        fn placeholders(from: usize, n: usize) -> String {
+            (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        }
+
+        /// Create-or-link of many inputs inside one transaction (`DECISIONS.md`, "Users"):
+        /// one probe for every identifier, decisions in input order (so later inputs see
+        /// earlier ones), then multi-row inserts. `app` carries the app's name. An input that
+        /// must fail fails alone and writes nothing; `Err(StoreError::Conflict)` means a
+        /// concurrent writer won a race and the transaction must be rolled back.
+        async fn create_batch_in_tx(
             tx: &mut Tx<'_>,
             tenant: &TenantId,
             app: Option<(&AppId, &str)>,
+            inputs: &[&NewUser],
+        ) -> Result<Vec<Result<(UserView, Created), Error>>, StoreError> {
+            use std::collections::{HashMap, HashSet};
+            let now = now_ms();
+            let emails: Vec<String> = inputs
+                .iter()
+                .filter_map(|i| i.user.email.as_ref().map(|e| email_key(&e.value)))
+                .collect();
+            let phones: Vec<String> = inputs
+                .iter()
+                .filter_map(|i| i.user.phone_number.as_ref().map(|p| p.value.clone()))
+                .collect();
+            let externals: Vec<String> = inputs
+                .iter()
+                .filter_map(|i| i.user.external_user_id.clone())
+                .collect();
+
+            // Who owns each identifier now: one indexed probe per identifier kind.
+            let mut owners: [HashMap<String, String>; 3] = Default::default();
+            let mut parts = Vec::new();
+            let mut next = 2;
+            for (kind, column, values) in [
+                (0, "email_key", &emails),
+                (1, "phone_number", &phones),
+                (2, "external_user_id", &externals),
+            ] {
+                if !values.is_empty() {
+                    parts.push(format!(
+                        "SELECT user_id, {kind} AS kind, {column} AS v FROM users \
+                         WHERE tenant_id = $1 AND {column} IN ({})",
+                        placeholders(next, values.len())
+                    ));
+                    next += values.len();
+                }
+            }
+            if !parts.is_empty() {
+                let sql = parts.join(" UNION ALL ");
+                let mut q = sqlx::query(&sql).bind(tenant.as_str());
+                for v in emails.iter().chain(&phones).chain(&externals) {
+                    q = q.bind(v.as_str());
+                }
+                for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                    let kind: i32 = row.try_get("kind").map_err(db_err)?;
+                    let owner: String = row.try_get("user_id").map_err(db_err)?;
+                    let value: String = row.try_get("v").map_err(db_err)?;
+                    if let Some(map) = usize::try_from(kind).ok().and_then(|k| owners.get_mut(k)) {
+                        map.insert(value, owner);
+                    }
+                }
+            }
+
+            // What the app already holds: its members among those owners, and its
+            // usernames and external account ids among the requested ones.
+            let mut members: HashSet<String> = HashSet::new();
+            let mut usernames: HashSet<String> = HashSet::new();
+            let mut accounts: HashSet<String> = HashSet::new();
+            if let Some((a, _)) = app {
+                let known: Vec<&String> = owners
+                    .iter()
+                    .flat_map(|m| m.values())
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect();
+                if !known.is_empty() {
+                    let sql = format!(
+                        "SELECT user_id FROM user_apps WHERE tenant_id = $1 AND app_id = $2 AND user_id IN ({})",
+                        placeholders(3, known.len())
+                    );
+                    let mut q = sqlx::query(&sql).bind(tenant.as_str()).bind(a.as_str());
+                    for id in &known {
+                        q = q.bind(id.as_str());
+                    }
+                    for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                        members.insert(row.try_get("user_id").map_err(db_err)?);
+                    }
+                }
+                let wanted_names: Vec<String> = inputs
+                    .iter()
+                    .filter_map(|i| i.username.as_deref().map(str::to_lowercase))
+                    .collect();
+                let wanted_accounts: Vec<String> = inputs
+                    .iter()
+                    .filter_map(|i| i.external_account_id.clone())
+                    .collect();
+                let mut parts = Vec::new();
+                if !wanted_names.is_empty() {
+                    parts.push(format!(
+                        "SELECT 0 AS kind, username_key AS v FROM user_apps \
+                         WHERE tenant_id = $1 AND app_id = $2 AND username_key IN ({})",
+                        placeholders(3, wanted_names.len())
+                    ));
+                }
+                if !wanted_accounts.is_empty() {
+                    parts.push(format!(
+                        "SELECT 1 AS kind, external_account_id AS v FROM user_apps \
+                         WHERE tenant_id = $1 AND app_id = $2 AND external_account_id IN ({})",
+                        placeholders(3 + wanted_names.len(), wanted_accounts.len())
+                    ));
+                }
+                if !parts.is_empty() {
+                    let sql = parts.join(" UNION ALL ");
+                    let mut q = sqlx::query(&sql).bind(tenant.as_str()).bind(a.as_str());
+                    for v in wanted_names.iter().chain(&wanted_accounts) {
+                        q = q.bind(v.as_str());
+                    }
+                    for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                        let kind: i32 = row.try_get("kind").map_err(db_err)?;
+                        let v: String = row.try_get("v").map_err(db_err)?;
+                        if kind == 0 {
+                            usernames.insert(v);
+                        } else {
+                            accounts.insert(v);
+                        }
+                    }
+                }
+            }
+
+            // Decide in input order, as if the creates ran one after another.
+            const CODES: [&str; 3] = ["EMAIL_TAKEN", "PHONE_NUMBER_TAKEN", "EXTERNAL_USER_ID_TAKEN"];
+            let mut steps = Vec::with_capacity(inputs.len());
+            for input in inputs {
+                let u = &input.user;
+                let keys = [
+                    u.email.as_ref().map(|e| email_key(&e.value)),
+                    u.phone_number.as_ref().map(|p| p.value.clone()),
+                    u.external_user_id.clone(),
+                ];
+                let matched: Vec<(&'static str, String)> = keys
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, key)| {
+                        let owner = owners[k].get(key.as_ref()?)?;
+                        Some((CODES[k], owner.clone()))
+                    })
+                    .collect();
+                let username = input.username.as_deref().map(str::to_lowercase);
+                let app_level_taken = if username.as_ref().is_some_and(|n| usernames.contains(n)) {
+                    Some("USERNAME_TAKEN")
+                } else if input
+                    .external_account_id
+                    .as_ref()
+                    .is_some_and(|x| accounts.contains(x))
+                {
+                    Some("EXTERNAL_ACCOUNT_ID_TAKEN")
+                } else {
+                    None
+                };
+                let step = match matched.first() {
+                    None => match app_level_taken {
+                        Some(code) if app.is_some() => Step::Fail(conflict(code)),
+                        _ => Step::New,
+                    },
+                    Some((first_code, existing)) => {
+                        if let Some((code, _)) = matched.iter().find(|(_, id)| id != existing) {
+                            Step::Fail(conflict(code))
+                        } else if app.is_none() {
+                            Step::Fail(conflict(first_code))
+                        } else if members.contains(existing) {
+                            // The same person again is "already exists"; a request that only
+                            // shares some identifier with a member names that identifier.
+                            let same_person = keys
+                                .iter()
+                                .enumerate()
+                                .all(|(k, key)| key.is_none() || matched.iter().any(|(c, _)| *c == CODES[k]));
+                            Step::Fail(conflict(if same_person { "USER_ALREADY_EXISTS" } else { first_code }))
+                        } else if let Some(code) = app_level_taken {
+                            Step::Fail(conflict(code))
+                        } else {
+                            Step::Link(UserId::from_string(existing.clone()))
+                        }
+                    }
+                };
+                // Later inputs of the batch see what this one will write.
+                match &step {
+                    Step::New => {
+                        for (k, key) in keys.into_iter().enumerate() {
+                            if let Some(key) = key {
+                                owners[k].insert(key, u.user_id.as_str().to_owned());
+                            }
+                        }
+                        if app.is_some() {
+                            members.insert(u.user_id.as_str().to_owned());
+                        }
+                    }
+                    Step::Link(id) => {
+                        members.insert(id.as_str().to_owned());
+                    }
+                    Step::Fail(_) => {}
+                }
+                if matches!(step, Step::New | Step::Link(_)) && app.is_some() {
+                    usernames.extend(username);
+                    accounts.extend(input.external_account_id.clone());
+                }
+                steps.push(step);
+            }
+
+            // Write: the new users, then every membership, many rows per statement.
+            let new_users: Vec<&User> = inputs
+                .iter()
+                .zip(&steps)
+                .filter(|(_, s)| matches!(s, Step::New))
+                .map(|(i, _)| &i.user)
+                .collect();
+            for chunk in new_users.chunks(50) {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO users (tenant_id, user_id, email, email_key, email_verified, email_verified_at, \
+                     phone_number, phone_verified, phone_verified_at, external_user_id, status, status_changed_at, \
+                     last_auth, birthday, profile, custom_data, updated_at, created_at) ",
+                );
+                let mut docs = Vec::with_capacity(chunk.len());
+                for u in chunk {
+                    docs.push((to_json(&u.profile)?, to_json(&u.custom_data)?));
+                }
+                qb.push_values(chunk.iter().zip(&docs), |mut b, (u, (profile, custom))| {
+                    b.push_bind(tenant.as_str())
+                        .push_bind(u.user_id.as_str())
+                        .push_bind(u.email.as_ref().map(|e| e.value.as_str()))
+                        .push_bind(u.email.as_ref().map(|e| email_key(&e.value)))
+                        .push_bind(u.email.as_ref().is_some_and(|e| e.verified))
+                        .push_bind(u.email.as_ref().and_then(|e| e.verified_at))
+                        .push_bind(u.phone_number.as_ref().map(|e| e.value.as_str()))
+                        .push_bind(u.phone_number.as_ref().is_some_and(|e| e.verified))
+                        .push_bind(u.phone_number.as_ref().and_then(|e| e.verified_at))
+                        .push_bind(u.external_user_id.as_deref())
+                        .push_bind(u.status.as_str())
+                        .push_bind(u.status_changed_at)
+                        .push_bind(u.last_auth)
+                        .push_bind(u.birthday.as_deref())
+                        .push_bind(profile.as_str())
+                        .push_bind(custom.as_str())
+                        .push_bind(u.updated_at)
+                        .push_bind(u.created_at);
+                });
+                qb.build().execute(&mut **tx).await.map_err(db_err)?;
+            }
+            let mut memberships: Vec<(UserId, Membership)> = Vec::new();
+            if let Some((a, name)) = app {
+                for (input, step) in inputs.iter().zip(&steps) {
+                    let user_id = match step {
+                        Step::New => input.user.user_id.clone(),
+                        Step::Link(id) => id.clone(),
+                        Step::Fail(_) => continue,
+                    };
+                    memberships.push((user_id, input.membership(a, name, now)));
+                }
+            }
+            for chunk in memberships.chunks(100) {
+                let mut docs = Vec::with_capacity(chunk.len());
+                for (_, m) in chunk {
+                    docs.push(to_json(&m.custom_app_data)?);
+                }
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO user_apps (tenant_id, app_id, user_id, username, username_key, \
+                     external_account_id, custom_app_data, created_at, updated_at) ",
+                );
+                qb.push_values(chunk.iter().zip(&docs), |mut b, ((user_id, m), custom)| {
+                    b.push_bind(tenant.as_str())
+                        .push_bind(m.app_id.as_str())
+                        .push_bind(user_id.as_str())
+                        .push_bind(m.username.as_deref())
+                        .push_bind(m.username.as_deref().map(str::to_lowercase))
+                        .push_bind(m.external_account_id.as_deref())
+                        .push_bind(custom.as_str())
+                        .push_bind(m.created_at)
+                        .push_bind(m.updated_at);
+                });
+                qb.build().execute(&mut **tx).await.map_err(db_err)?;
+            }
+
+            // Answers: new users as written; linked ones read back as the app sees them.
+            let mut linked: HashMap<String, UserView> = HashMap::new();
+            let link_ids: Vec<&UserId> = steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Link(id) => Some(id),
+                    _ => None,
+                })
+                .collect();
+            if let (Some((a, _)), false) = (app, link_ids.is_empty()) {
+                let scope = Scope::Members(a.clone());
+                for chunk in link_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT {VIEW_COLUMNS} {} WHERE u.tenant_id = $1 AND u.user_id IN ({})",
+                        from_clause(&scope),
+                        placeholders(3, chunk.len())
+                    );
+                    let mut q = sqlx::query(&sql).bind(tenant.as_str()).bind(a.as_str());
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                        let view = view_from_row(&row)?;
+                        linked.insert(view.user.user_id.as_str().to_owned(), view);
+                    }
+                }
+            }
+            let mut membership_of: HashMap<&str, &Membership> = memberships
+                .iter()
+                .map(|(id, m)| (id.as_str(), m))
+                .collect();
+            Ok(inputs
+                .iter()
+                .zip(steps)
+                .map(|(input, step)| match step {
+                    Step::New => Ok((
+                        UserView {
+                            user: input.user.clone(),
+                            membership: membership_of
+                                .remove(input.user.user_id.as_str())
+                                .cloned(),
+                        },
+                        Created::New,
+                    )),
+                    Step::Link(id) => linked
+                        .get(id.as_str())
+                        .cloned()
+                        .map(|v| (v, Created::Linked))
+                        .ok_or_else(user_not_found),
+                    Step::Fail(e) => Err(e),
+                })
+                .collect())
+        }
+
+        /// Creates a batch in one transaction; after a lost race (PostgreSQL), each input
+        /// is tried on its own inside the transaction, with a savepoint each.
+        pub(super) async fn create_batch(
+            pool: &sqlx::Pool<$db>,
+            tenant: &TenantId,
+            app: Option<&AppId>,
+            inputs: &[&NewUser],
+        ) -> Result<Vec<Result<(UserView, Created), Error>>, Error> {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let name = match app {
+                Some(a) => Some(app_name(&mut tx, tenant, a).await?),
+                None => None,
+            };
+            let app = app.zip(name.as_deref());
+            let results = {
+                let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.map_err(db_err)?;
+                match create_batch_in_tx(&mut savepoint, tenant, app, inputs).await {
+                    Ok(results) => {
+                        savepoint.commit().await.map_err(db_err)?;
+                        Some(results)
+                    }
+                    Err(StoreError::Conflict(_)) => {
+                        savepoint.rollback().await.map_err(db_err)?;
+                        None
+                    }
+                    Err(e) => return Err(user_err(e)),
+                }
+            };
+            let results = match results {
+                Some(results) => results,
+                None => {
+                    let mut one_by_one = Vec::with_capacity(inputs.len());
+                    for input in inputs {
+                        let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.map_err(db_err)?;
+                        match create_batch_in_tx(&mut savepoint, tenant, app, &[*input]).await {
+                            Ok(mut r) => {
+                                savepoint.commit().await.map_err(db_err)?;
+                                one_by_one.push(r.pop().unwrap_or_else(|| Err(user_not_found())));
+                            }
+                            Err(e) => {
+                                savepoint.rollback().await.map_err(db_err)?;
+                                one_by_one.push(Err(user_err(e)));
+                            }
+                        }
+                    }
+                    one_by_one
+                }
+            };
+            tx.commit().await.map_err(db_err)?;
+            Ok(results)
+        }
+
+        /// One create in its own transaction.
+        pub(super) async fn create_one(
+            pool: &sqlx::Pool<$db>,
+            tenant: &TenantId,
+            app: Option<&AppId>,
             input: &NewUser,
         ) -> Result<(UserView, Created), Error> {
-            let now = now_ms();
-            let (app, app_name) = match app {
-                Some((a, name)) => (Some(a), Some(name)),
-                None => (None, None),
-            };
-            let u = &input.user;
-            let email = u.email.as_ref().map(|e| email_key(&e.value));
-            let phone = u.phone_number.as_ref().map(|p| p.value.clone());
-            let matches = if email.is_some() || phone.is_some() || u.external_user_id.is_some() {
-                // One indexed probe per identifier: an OR would let the planner scan the tenant.
-                sqlx::query(
-                    "SELECT user_id, email_key, phone_number, external_user_id FROM users \
-                     WHERE tenant_id = $1 AND email_key = $2 \
-                     UNION ALL SELECT user_id, email_key, phone_number, external_user_id FROM users \
-                     WHERE tenant_id = $1 AND phone_number = $3 \
-                     UNION ALL SELECT user_id, email_key, phone_number, external_user_id FROM users \
-                     WHERE tenant_id = $1 AND external_user_id = $4",
-                )
-                .bind(tenant.as_str())
-                .bind(email.as_deref())
-                .bind(phone.as_deref())
-                .bind(u.external_user_id.as_deref())
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(db_err)?
-            } else {
-                Vec::new()
-            };
-            // Which stored user each identifier of the request points to, in priority order.
-            let mut owners: Vec<(&'static str, String)> = Vec::new();
-            for row in &matches {
-                let id: String = row.try_get("user_id").map_err(db_err)?;
-                let k: Option<String> = row.try_get("email_key").map_err(db_err)?;
-                let p: Option<String> = row.try_get("phone_number").map_err(db_err)?;
-                let x: Option<String> = row.try_get("external_user_id").map_err(db_err)?;
-                if email.is_some() && k == email {
-                    owners.push(("EMAIL_TAKEN", id.clone()));
-                }
-                if phone.is_some() && p == phone {
-                    owners.push(("PHONE_NUMBER_TAKEN", id.clone()));
-                }
-                if u.external_user_id.is_some() && x == u.external_user_id {
-                    owners.push(("EXTERNAL_USER_ID_TAKEN", id));
-                }
-            }
-            let rank = |code: &str| match code {
-                "EMAIL_TAKEN" => 0,
-                "PHONE_NUMBER_TAKEN" => 1,
-                _ => 2,
-            };
-            owners.sort_by_key(|(code, _)| rank(code));
-
-            let Some((first_code, existing)) = owners.first().cloned() else {
-                insert_user(tx, tenant, u).await.map_err(user_err)?;
-                let membership = match (app, app_name) {
-                    (Some(a), Some(name)) => {
-                        let m = input.membership(a, name, now);
-                        insert_membership(tx, tenant, &u.user_id, &m).await.map_err(user_err)?;
-                        Some(m)
-                    }
-                    _ => None,
+            // A concurrent create can commit the same identifier between our probe and
+            // insert (PostgreSQL); one retry then sees it and links or answers 409.
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let mut tx = pool.begin().await.map_err(db_err)?;
+                let name = match app {
+                    Some(a) => Some(app_name(&mut tx, tenant, a).await?),
+                    None => None,
                 };
-                return Ok((
-                    UserView {
-                        user: u.clone(),
-                        membership,
-                    },
-                    Created::New,
-                ));
-            };
-            if let Some((code, _)) = owners.iter().find(|(_, id)| *id != existing) {
-                return Err(conflict(code));
+                let app = app.zip(name.as_deref());
+                let outcome = match create_batch_in_tx(&mut tx, tenant, app, &[input]).await {
+                    Ok(mut r) => r.pop().unwrap_or_else(|| Err(user_not_found())),
+                    Err(e) => Err(user_err(e)),
+                };
+                match outcome {
+                    Ok(done) => {
+                        tx.commit().await.map_err(db_err)?;
+                        return Ok(done);
+                    }
+                    Err(Error::Conflict { .. }) if attempt < 2 && RETRY_CONFLICTS => drop(tx),
+                    Err(e) => return Err(e),
+                }
             }
-            let (Some(a), Some(name)) = (app, app_name) else {
-                return Err(conflict(first_code));
-            };
-            let existing = UserId::from_string(existing);
-            let linked = sqlx::query(
-                "SELECT 1 AS one FROM user_apps WHERE tenant_id = $1 AND app_id = $2 AND user_id = $3",
-            )
-            .bind(tenant.as_str())
-            .bind(a.as_str())
-            .bind(existing.as_str())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db_err)?;
-            if linked.is_some() {
-                // The same person again is "already exists"; a request that only shares
-                // some identifier with a member names that identifier.
-                let has = |code: &str| owners.iter().any(|(c, _)| *c == code);
-                let same_person = (email.is_none() || has("EMAIL_TAKEN"))
-                    && (phone.is_none() || has("PHONE_NUMBER_TAKEN"))
-                    && (u.external_user_id.is_none() || has("EXTERNAL_USER_ID_TAKEN"));
-                return Err(conflict(if same_person {
-                    "USER_ALREADY_EXISTS"
-                } else {
-                    first_code
-                }));
-            }
-            let m = input.membership(a, name, now);
-            insert_membership(tx, tenant, &existing, &m).await.map_err(user_err)?;
-            let view = view_in_tx(tx, tenant, &Scope::Members(a.clone()), &existing, false)
-                .await?
-                .ok_or_else(user_not_found)?;
-            Ok((view, Created::Linked))
         }
 
         impl $backend {
-            pub(crate) async fn create_user(
-                &self,
-                tenant: &TenantId,
-                app: Option<&AppId>,
-                input: &NewUser,
-            ) -> Result<(UserView, Created), Error> {
-                // A concurrent create can commit the same identifier between our lookup and
-                // insert (PostgreSQL); one retry then sees it and links or answers 409.
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    let mut tx = self.writer().begin().await.map_err(db_err)?;
-                    let name = match app {
-                        Some(a) => Some(app_name(&mut tx, tenant, a).await?),
-                        None => None,
-                    };
-                    let app = app.zip(name.as_deref());
-                    match create_in_tx(&mut tx, tenant, app, input).await {
-                        Ok(done) => {
-                            tx.commit().await.map_err(db_err)?;
-                            return Ok(done);
-                        }
-                        Err(Error::Conflict { .. }) if attempt < 2 && RETRY_CONFLICTS => {
-                            drop(tx);
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-
-            /// Each input succeeds or fails on its own (a savepoint each); all successes
-            /// are committed in one transaction.
+            /// Many creates, each succeeding or failing on its own, in one transaction.
             pub(crate) async fn bulk_create_users(
                 &self,
                 tenant: &TenantId,
                 app: Option<&AppId>,
                 inputs: &[NewUser],
             ) -> Result<Vec<Result<(UserView, Created), Error>>, Error> {
-                let mut tx = self.writer().begin().await.map_err(db_err)?;
-                let name = match app {
-                    Some(a) => Some(app_name(&mut tx, tenant, a).await?),
-                    None => None,
-                };
-                let app = app.zip(name.as_deref());
-                let mut results = Vec::with_capacity(inputs.len());
-                for input in inputs {
-                    let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.map_err(db_err)?;
-                    match create_in_tx(&mut savepoint, tenant, app, input).await {
-                        Ok(done) => {
-                            savepoint.commit().await.map_err(db_err)?;
-                            results.push(Ok(done));
-                        }
-                        Err(e) => {
-                            savepoint.rollback().await.map_err(db_err)?;
-                            results.push(Err(e));
-                        }
-                    }
-                }
-                tx.commit().await.map_err(db_err)?;
-                Ok(results)
+                let refs: Vec<&NewUser> = inputs.iter().collect();
+                create_batch(self.writer(), tenant, app, &refs).await
             }
 
             pub(crate) async fn get_user(

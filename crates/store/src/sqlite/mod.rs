@@ -2,21 +2,36 @@
 
 use crate::error::map_sqlx_error;
 use crate::StoreOptions;
-use roster_core::StoreError;
+use roster_core::user::{Created, NewUser, UserView};
+use roster_core::{AppId, Error, StoreError, TenantId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// Appended to a read that a read-modify-write follows (SQLite: the single writer serialises).
 const FOR_UPDATE: &str = "";
-/// Whether a create that hit a unique constraint is tried once more (see `create_user`).
+/// Whether a create that hit a unique constraint is tried once more (see `create_one`);
+/// the single writer rules such races out.
 const RETRY_CONFLICTS: bool = false;
+
+/// Most creates one shared transaction takes.
+const BATCH_MAX: usize = 256;
+
+/// A create waiting for the group-commit task.
+struct CreateJob {
+    tenant: TenantId,
+    app: Option<AppId>,
+    input: NewUser,
+    reply: oneshot::Sender<Result<(UserView, Created), Error>>,
+}
 
 pub struct SqliteBackend {
     read: SqlitePool,
     /// One connection: SQLite allows one writer, so queueing here beats `SQLITE_BUSY`.
     write: SqlitePool,
+    creates: mpsc::Sender<CreateJob>,
 }
 
 impl SqliteBackend {
@@ -61,7 +76,13 @@ impl SqliteBackend {
                 .await
                 .map_err(map_sqlx_error)?
         };
-        Ok(Self { read, write })
+        let (creates, jobs) = mpsc::channel(4 * BATCH_MAX);
+        tokio::spawn(group_commit(write.clone(), jobs));
+        Ok(Self {
+            read,
+            write,
+            creates,
+        })
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
@@ -69,6 +90,27 @@ impl SqliteBackend {
             .run(&self.write)
             .await
             .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    /// Hands the create to the group-commit task and waits until its transaction is
+    /// committed: concurrent creates share one transaction instead of queueing for the
+    /// writer one by one.
+    pub(crate) async fn create_user(
+        &self,
+        tenant: &TenantId,
+        app: Option<&AppId>,
+        input: &NewUser,
+    ) -> Result<(UserView, Created), Error> {
+        let closed = || Error::Unavailable("the database is closed".into());
+        let (reply, answer) = oneshot::channel();
+        let job = CreateJob {
+            tenant: tenant.clone(),
+            app: app.cloned(),
+            input: input.clone(),
+            reply,
+        };
+        self.creates.send(job).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -89,3 +131,45 @@ crate::queries::users::define_user_queries!(
      FROM user_identities i WHERE i.tenant_id = u.tenant_id AND i.user_id = u.user_id)"
 );
 crate::queries::define_queries!(SqliteBackend, sqlx::Sqlite);
+
+/// Takes whatever creates are waiting (up to `BATCH_MAX`), writes each tenant-and-app group
+/// in one transaction, and answers every job after its commit.
+async fn group_commit(pool: SqlitePool, mut jobs: mpsc::Receiver<CreateJob>) {
+    let mut waiting = Vec::with_capacity(BATCH_MAX);
+    while jobs.recv_many(&mut waiting, BATCH_MAX).await > 0 {
+        let mut pending = std::mem::take(&mut waiting);
+        while let Some(first) = pending.first() {
+            let (tenant, app) = (first.tenant.clone(), first.app.clone());
+            let (group, rest): (Vec<_>, Vec<_>) = pending
+                .into_iter()
+                .partition(|j| j.tenant == tenant && j.app == app);
+            pending = rest;
+            if let [job] = group.as_slice() {
+                // Alone: its own transaction, without the batch's savepoint.
+                let result =
+                    generated_users::create_one(&pool, &tenant, app.as_ref(), &job.input).await;
+                if let Some(job) = group.into_iter().next() {
+                    let _ = job.reply.send(result);
+                }
+                continue;
+            }
+            let outcome = {
+                let inputs: Vec<&NewUser> = group.iter().map(|j| &j.input).collect();
+                generated_users::create_batch(&pool, &tenant, app.as_ref(), &inputs).await
+            };
+            match outcome {
+                Ok(results) => {
+                    for (job, result) in group.into_iter().zip(results) {
+                        // The caller may have gone; the user is created all the same.
+                        let _ = job.reply.send(result);
+                    }
+                }
+                Err(e) => {
+                    for job in group {
+                        let _ = job.reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
