@@ -6,6 +6,7 @@ use roster_core::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Appended to a read that a read-modify-write follows (SQLite: the single writer serialises).
@@ -15,6 +16,9 @@ const RETRY_CONFLICTS: bool = true;
 
 pub struct PgBackend {
     pool: PgPool,
+    /// Rows created by this process, and the count at the last statistics refresh.
+    created: AtomicU64,
+    analyzed_at: AtomicU64,
 }
 
 impl PgBackend {
@@ -28,14 +32,44 @@ impl PgBackend {
             .connect_with(connect)
             .await
             .map_err(map_sqlx_error)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            created: AtomicU64::new(0),
+            analyzed_at: AtomicU64::new(0),
+        })
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
+        self.refresh_statistics();
+        Ok(())
+    }
+
+    /// Keeps the planner's statistics of the user tables fresh as they grow, even where
+    /// autovacuum is off: without them PostgreSQL plans for empty tables and scans.
+    fn after_inserts(&self, rows: usize) {
+        let total = self.created.fetch_add(rows as u64, Ordering::Relaxed) + rows as u64;
+        let last = self.analyzed_at.load(Ordering::Relaxed);
+        if total - last >= (last / 5).max(1000)
+            && self
+                .analyzed_at
+                .compare_exchange(last, total, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.refresh_statistics();
+        }
+    }
+
+    fn refresh_statistics(&self) {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            if let Err(e) = sqlx::query("ANALYZE users, user_apps").execute(&pool).await {
+                tracing::warn!(error = %e, "could not refresh table statistics");
+            }
+        });
     }
 
     /// Each create in its own transaction: PostgreSQL runs them side by side.
@@ -45,7 +79,9 @@ impl PgBackend {
         app: Option<&roster_core::AppId>,
         input: &roster_core::user::NewUser,
     ) -> Result<(roster_core::user::UserView, roster_core::user::Created), roster_core::Error> {
-        generated_users::create_one(&self.pool, tenant, app, input).await
+        let created = generated_users::create_one(&self.pool, tenant, app, input).await;
+        self.after_inserts(1);
+        created
     }
 
     fn reader(&self) -> &PgPool {

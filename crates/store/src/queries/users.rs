@@ -663,7 +663,9 @@ macro_rules! define_user_queries {
                 inputs: &[NewUser],
             ) -> Result<Vec<Result<(UserView, Created), Error>>, Error> {
                 let refs: Vec<&NewUser> = inputs.iter().collect();
-                create_batch(self.writer(), tenant, app, &refs).await
+                let created = create_batch(self.writer(), tenant, app, &refs).await;
+                self.after_inserts(inputs.len());
+                created
             }
 
             pub(crate) async fn get_user(

@@ -115,6 +115,9 @@ impl SqliteBackend {
         answer.await.map_err(|_| closed())?
     }
 
+    /// SQLite plans well enough from its schema alone; nothing to refresh.
+    fn after_inserts(&self, _rows: usize) {}
+
     fn reader(&self) -> &SqlitePool {
         &self.read
     }
