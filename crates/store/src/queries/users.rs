@@ -1,5 +1,27 @@
 //! User queries, written once for both backends (see `define_queries`).
 
+/// Binds a user's columns from `email` to `updated_at`, in table order; `$bind` is
+/// `bind` (one statement) or `push_bind` (a row of a multi-row insert).
+macro_rules! bind_user_columns {
+    ($q:expr, $bind:ident, $u:expr, $profile:expr, $custom:expr) => {
+        $q.$bind($u.email.as_ref().map(|e| e.value.as_str()))
+            .$bind($u.email.as_ref().map(|e| email_key(&e.value)))
+            .$bind($u.email.as_ref().is_some_and(|e| e.verified))
+            .$bind($u.email.as_ref().and_then(|e| e.verified_at))
+            .$bind($u.phone_number.as_ref().map(|e| e.value.as_str()))
+            .$bind($u.phone_number.as_ref().is_some_and(|e| e.verified))
+            .$bind($u.phone_number.as_ref().and_then(|e| e.verified_at))
+            .$bind($u.external_user_id.as_deref())
+            .$bind($u.status.as_str())
+            .$bind($u.status_changed_at)
+            .$bind($u.last_auth)
+            .$bind($u.birthday.as_deref())
+            .$bind($profile)
+            .$bind($custom)
+            .$bind($u.updated_at)
+    };
+}
+
 macro_rules! define_user_queries {
     // `$identities`: the dialect's expression for a user's identities as a JSON array.
     ($backend:ident, $db:ty, $identities:literal) => {
@@ -127,21 +149,7 @@ macro_rules! define_user_queries {
 
         /// Binds a user's columns as `$3` to `$17`, after the tenant and the user id (updates).
         fn bind_user<'q>(q: Query<'q>, u: &'q User) -> Result<Query<'q>, StoreError> {
-            Ok(q.bind(u.email.as_ref().map(|e| e.value.as_str()))
-                .bind(u.email.as_ref().map(|e| email_key(&e.value)))
-                .bind(u.email.as_ref().is_some_and(|e| e.verified))
-                .bind(u.email.as_ref().and_then(|e| e.verified_at))
-                .bind(u.phone_number.as_ref().map(|e| e.value.as_str()))
-                .bind(u.phone_number.as_ref().is_some_and(|e| e.verified))
-                .bind(u.phone_number.as_ref().and_then(|e| e.verified_at))
-                .bind(u.external_user_id.as_deref())
-                .bind(u.status.as_str())
-                .bind(u.status_changed_at)
-                .bind(u.last_auth)
-                .bind(u.birthday.as_deref())
-                .bind(to_json(&u.profile)?)
-                .bind(to_json(&u.custom_data)?)
-                .bind(u.updated_at))
+            Ok($crate::queries::users::bind_user_columns!(q, bind, u, to_json(&u.profile)?, to_json(&u.custom_data)?))
         }
 
         async fn write_user(tx: &mut Tx<'_>, tenant: &TenantId, u: &User) -> Result<(), StoreError> {
@@ -460,23 +468,13 @@ macro_rules! define_user_queries {
                     docs.push((to_json(&u.profile)?, to_json(&u.custom_data)?));
                 }
                 qb.push_values(chunk.iter().zip(&docs), |mut b, (u, (profile, custom))| {
-                    b.push_bind(tenant.as_str())
-                        .push_bind(u.user_id.as_str())
-                        .push_bind(u.email.as_ref().map(|e| e.value.as_str()))
-                        .push_bind(u.email.as_ref().map(|e| email_key(&e.value)))
-                        .push_bind(u.email.as_ref().is_some_and(|e| e.verified))
-                        .push_bind(u.email.as_ref().and_then(|e| e.verified_at))
-                        .push_bind(u.phone_number.as_ref().map(|e| e.value.as_str()))
-                        .push_bind(u.phone_number.as_ref().is_some_and(|e| e.verified))
-                        .push_bind(u.phone_number.as_ref().and_then(|e| e.verified_at))
-                        .push_bind(u.external_user_id.as_deref())
-                        .push_bind(u.status.as_str())
-                        .push_bind(u.status_changed_at)
-                        .push_bind(u.last_auth)
-                        .push_bind(u.birthday.as_deref())
-                        .push_bind(profile.as_str())
-                        .push_bind(custom.as_str())
-                        .push_bind(u.updated_at)
+                    $crate::queries::users::bind_user_columns!(
+                        b.push_bind(tenant.as_str()).push_bind(u.user_id.as_str()),
+                        push_bind,
+                        u,
+                        profile.as_str(),
+                        custom.as_str()
+                    )
                         .push_bind(u.created_at);
                 });
                 qb.build().execute(&mut **tx).await.map_err(db_err)?;
@@ -917,4 +915,5 @@ macro_rules! define_user_queries {
     };
 }
 
+pub(crate) use bind_user_columns;
 pub(crate) use define_user_queries;
