@@ -141,12 +141,16 @@ fn client_not_found(e: StoreError) -> ApiError {
     }
 }
 
+fn app_name_taken() -> ApiError {
+    ApiError::Conflict {
+        message: "App name is already taken".into(),
+        ts_error_code: "APP_NAME_TAKEN",
+    }
+}
+
 fn name_taken(e: StoreError) -> ApiError {
     match e {
-        StoreError::Conflict(_) => ApiError::Conflict {
-            message: "App name is already taken".into(),
-            ts_error_code: "APP_NAME_TAKEN",
-        },
+        StoreError::Conflict(_) => app_name_taken(),
         e => app_not_found(e),
     }
 }
@@ -259,7 +263,7 @@ pub async fn update_app(
     match result {
         Ok(app) => Ok(envelope(AppView::new(app))),
         Err(Error::NotFound(_)) => Err(ApiError::NotFound("App not found".into())),
-        Err(Error::Conflict { .. }) => Err(name_taken(StoreError::Conflict(String::new()))),
+        Err(Error::Conflict { .. }) => Err(app_name_taken()),
         Err(e) => Err(e.into()),
     }
 }
