@@ -1,11 +1,14 @@
 //! Storage: SQLite and PostgreSQL behind one `Store`, reached per tenant through
 //! [`TenantStore`] so that no query can leave out the tenant.
 
+mod db;
 mod error;
 mod postgres;
 mod queries;
 mod sqlite;
 
+use db::Db;
+use queries::users;
 use roster_core::app::{App, Client, ClientCredentials, NewApp, NewClient, Tenant};
 use roster_core::secret::SecretHash;
 use roster_core::signing_key::SigningKeyRecord;
@@ -46,6 +49,17 @@ macro_rules! dispatch {
     };
 }
 
+/// Runs `$body` (which uses `$db`) in a transaction and commits it if `$body` succeeded;
+/// on an error the transaction is dropped, which rolls it back.
+macro_rules! in_tx {
+    ($store:expr, $db:ident => $body:expr) => {{
+        let mut $db = $store.begin().await?;
+        let out = $body;
+        $db.commit().await?;
+        Ok(out)
+    }};
+}
+
 impl Store {
     /// Opens `sqlite://PATH`, `sqlite::memory:` or `postgres://...`.
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
@@ -71,6 +85,28 @@ impl Store {
         }
     }
 
+    /// A connection for reads.
+    async fn read(&self) -> Result<Db<'_>, StoreError> {
+        dispatch!(self, b => b.read().await)
+    }
+
+    /// A connection for a single-statement write.
+    async fn write(&self) -> Result<Db<'_>, StoreError> {
+        dispatch!(self, b => b.write().await)
+    }
+
+    /// A transaction.
+    async fn begin(&self) -> Result<Db<'_>, StoreError> {
+        dispatch!(self, b => b.begin().await)
+    }
+
+    /// Tells PostgreSQL's statistics that rows were added.
+    fn after_inserts(&self, rows: usize) {
+        if let Store::Postgres(b) = self {
+            b.after_inserts(rows);
+        }
+    }
+
     /// Applies the backend's pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         dispatch!(self, b => b.migrate().await)
@@ -78,7 +114,7 @@ impl Store {
 
     /// A round trip to the database, for readiness checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        dispatch!(self, b => b.ping().await)
+        queries::ping(&mut self.read().await?).await
     }
 
     pub async fn close(&self) {
@@ -94,16 +130,16 @@ impl Store {
     }
 
     pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
-        dispatch!(self, b => b.create_tenant(name, None).await)
+        queries::create_tenant(&mut self.write().await?, name, None).await
     }
 
     pub async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Tenant, StoreError> {
-        dispatch!(self, b => b.get_tenant(tenant_id).await)
+        queries::get_tenant(&mut self.read().await?, tenant_id).await
     }
 
     /// The bootstrap tenant, created if missing.
     pub async fn ensure_default_tenant(&self) -> Result<Tenant, StoreError> {
-        dispatch!(self, b => b.ensure_default_tenant().await)
+        queries::ensure_default_tenant(&mut self.write().await?).await
     }
 
     /// On a database without a default tenant, creates it with its management app and
@@ -113,7 +149,7 @@ impl Store {
         client_id: &ClientId,
         secret: &SecretHash,
     ) -> Result<Option<(Tenant, App)>, StoreError> {
-        dispatch!(self, b => b.create_default_tenant_with_client(client_id, secret).await)
+        in_tx!(self, db => queries::create_default_tenant_with_client(&mut db, client_id, secret).await?)
     }
 
     /// Looks a client up by id across tenants: only the token endpoint may do this,
@@ -122,7 +158,7 @@ impl Store {
         &self,
         client_id: &str,
     ) -> Result<Option<ClientCredentials>, StoreError> {
-        dispatch!(self, b => b.client_credentials(client_id).await)
+        queries::client_credentials(&mut self.read().await?, client_id).await
     }
 
     /// Stores `candidate` unless a key with the same purpose exists; returns the stored one,
@@ -131,11 +167,11 @@ impl Store {
         &self,
         candidate: &SigningKeyRecord,
     ) -> Result<SigningKeyRecord, StoreError> {
-        dispatch!(self, b => b.ensure_signing_key(candidate).await)
+        queries::ensure_signing_key(&mut self.write().await?, candidate).await
     }
 
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        dispatch!(self, b => b.signing_keys().await)
+        queries::signing_keys(&mut self.read().await?).await
     }
 }
 
@@ -150,21 +186,33 @@ impl TenantStore<'_> {
         &self.tenant
     }
 
+    async fn read(&self) -> Result<Db<'_>, StoreError> {
+        self.store.read().await
+    }
+
+    async fn write(&self) -> Result<Db<'_>, StoreError> {
+        self.store.write().await
+    }
+
+    async fn begin(&self) -> Result<Db<'_>, StoreError> {
+        self.store.begin().await
+    }
+
     /// Creates an app and, when given, its first client, in one transaction.
     pub async fn create_app(
         &self,
         input: &NewApp,
         first_client: Option<(&NewClient, &SecretHash)>,
     ) -> Result<(App, Option<Client>), StoreError> {
-        dispatch!(self.store, b => b.create_app(&self.tenant, input, first_client).await)
+        in_tx!(self, db => queries::create_app(&mut db, &self.tenant, input, first_client).await?)
     }
 
     pub async fn list_apps(&self) -> Result<Vec<App>, StoreError> {
-        dispatch!(self.store, b => b.list_apps(&self.tenant).await)
+        queries::list_apps(&mut self.read().await?, &self.tenant).await
     }
 
     pub async fn get_app(&self, app_id: &AppId) -> Result<App, StoreError> {
-        dispatch!(self.store, b => b.get_app(&self.tenant, app_id).await)
+        queries::get_app(&mut self.read().await?, &self.tenant, app_id).await
     }
 
     /// Reads the app, applies `change` and writes it back in one transaction.
@@ -172,16 +220,16 @@ impl TenantStore<'_> {
     where
         F: FnOnce(&mut App) -> Result<(), Error> + Send,
     {
-        dispatch!(self.store, b => b.update_app(&self.tenant, app_id, change).await)
+        in_tx!(self, db => queries::update_app(&mut db, &self.tenant, app_id, change).await?)
     }
 
     pub async fn delete_app(&self, app_id: &AppId) -> Result<(), StoreError> {
-        dispatch!(self.store, b => b.delete_app(&self.tenant, app_id).await)
+        queries::delete_app(&mut self.write().await?, &self.tenant, app_id).await
     }
 
     /// The tenant's management app, created if missing.
     pub async fn ensure_management_app(&self) -> Result<App, StoreError> {
-        dispatch!(self.store, b => b.ensure_management_app(&self.tenant).await)
+        queries::ensure_management_app(&mut self.write().await?, &self.tenant).await
     }
 
     pub async fn create_client(
@@ -191,7 +239,7 @@ impl TenantStore<'_> {
         secret: &SecretHash,
     ) -> Result<Client, StoreError> {
         let client_id = ClientId::generate();
-        dispatch!(self.store, b => b.insert_client(&self.tenant, app_id, &client_id, input, secret).await)
+        in_tx!(self, db => queries::insert_client(&mut db, &self.tenant, app_id, &client_id, input, secret).await?)
     }
 
     /// Creates a client with a chosen id, or resets its secret if it already belongs to
@@ -203,11 +251,11 @@ impl TenantStore<'_> {
         input: &NewClient,
         secret: &SecretHash,
     ) -> Result<Client, StoreError> {
-        dispatch!(self.store, b => b.put_client(&self.tenant, app_id, client_id, input, secret).await)
+        in_tx!(self, db => queries::put_client(&mut db, &self.tenant, app_id, client_id, input, secret).await?)
     }
 
     pub async fn list_clients(&self, app_id: &AppId) -> Result<Vec<Client>, StoreError> {
-        dispatch!(self.store, b => b.list_clients(&self.tenant, app_id).await)
+        queries::list_clients(&mut self.read().await?, &self.tenant, app_id).await
     }
 
     pub async fn get_client(
@@ -215,7 +263,7 @@ impl TenantStore<'_> {
         app_id: &AppId,
         client_id: &ClientId,
     ) -> Result<Client, StoreError> {
-        dispatch!(self.store, b => b.get_client(&self.tenant, app_id, client_id).await)
+        queries::get_client(&mut self.read().await?, &self.tenant, app_id, client_id).await
     }
 
     pub async fn delete_client(
@@ -223,7 +271,7 @@ impl TenantStore<'_> {
         app_id: &AppId,
         client_id: &ClientId,
     ) -> Result<(), StoreError> {
-        dispatch!(self.store, b => b.delete_client(&self.tenant, app_id, client_id).await)
+        queries::delete_client(&mut self.write().await?, &self.tenant, app_id, client_id).await
     }
 
     /// Creates the user, or links an existing tenant user with the same primary email,
@@ -233,9 +281,28 @@ impl TenantStore<'_> {
         app: Option<&AppId>,
         input: &NewUser,
     ) -> Result<(UserView, Created), Error> {
-        // SQLite has one writer, so its concurrent creates share transactions (group
-        // commit); PostgreSQL runs each in its own.
-        dispatch!(self.store, b => b.create_user(&self.tenant, app, input).await)
+        // SQLite has one writer: concurrent creates share its transactions (group commit).
+        if let Store::Sqlite(b) = self.store {
+            return b.create_user(&self.tenant, app, input).await;
+        }
+        // PostgreSQL runs each create in its own transaction. A concurrent create can commit
+        // the same identifier between our probe and insert; one retry then sees it and
+        // links or answers 409.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut db = self.begin().await?;
+            let retry = db.dialect().retries_conflicts() && attempt < 2;
+            match users::create_one(&mut db, &self.tenant, app, input).await {
+                Ok(done) => {
+                    db.commit().await?;
+                    self.store.after_inserts(1);
+                    return Ok(done);
+                }
+                Err(Error::Conflict { .. }) if retry => drop(db),
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Creates many users in one transaction, each succeeding or failing on its own.
@@ -244,15 +311,19 @@ impl TenantStore<'_> {
         app: Option<&AppId>,
         inputs: &[NewUser],
     ) -> Result<Vec<Result<(UserView, Created), Error>>, Error> {
-        dispatch!(self.store, b => b.bulk_create_users(&self.tenant, app, inputs).await)
+        let refs: Vec<&NewUser> = inputs.iter().collect();
+        let created: Result<_, Error> =
+            in_tx!(self, db => users::create_batch(&mut db, &self.tenant, app, &refs).await?);
+        self.store.after_inserts(inputs.len());
+        created
     }
 
     pub async fn get_user(&self, scope: &Scope, user_id: &UserId) -> Result<UserView, Error> {
-        dispatch!(self.store, b => b.get_user(&self.tenant, scope, user_id).await)
+        users::get_user(&mut self.read().await?, &self.tenant, scope, user_id).await
     }
 
     pub async fn find_user(&self, scope: &Scope, lookup: &Lookup) -> Result<UserView, Error> {
-        dispatch!(self.store, b => b.find_user(&self.tenant, scope, lookup).await)
+        users::find_user(&mut self.read().await?, &self.tenant, scope, lookup).await
     }
 
     /// One page of users and the number of all that match.
@@ -261,11 +332,11 @@ impl TenantStore<'_> {
         scope: &Scope,
         query: &ListQuery,
     ) -> Result<(Vec<UserView>, u64), Error> {
-        dispatch!(self.store, b => b.list_users(&self.tenant, scope, query).await)
+        users::list_users(&mut self.read().await?, &self.tenant, scope, query).await
     }
 
     pub async fn count_users(&self, scope: &Scope) -> Result<u64, Error> {
-        dispatch!(self.store, b => b.count_users(&self.tenant, scope).await)
+        users::count_users(&mut self.read().await?, &self.tenant, scope).await
     }
 
     /// Reads the user and the scope's membership, applies `change`, and writes both back
@@ -279,7 +350,7 @@ impl TenantStore<'_> {
     where
         F: FnOnce(&mut User, Option<&mut Membership>) -> Result<(), Error> + Send,
     {
-        dispatch!(self.store, b => b.update_user(&self.tenant, scope, user_id, change).await)
+        in_tx!(self, db => users::update_user(&mut db, &self.tenant, scope, user_id, change).await?)
     }
 
     /// Records a sign-in identity of the user (login flows), or refreshes its last use.
@@ -288,16 +359,16 @@ impl TenantStore<'_> {
         user_id: &UserId,
         identity: &Identity,
     ) -> Result<(), Error> {
-        dispatch!(self.store, b => b.record_identity(&self.tenant, user_id, identity).await)
+        users::record_identity(&mut self.write().await?, &self.tenant, user_id, identity).await
     }
 
     /// Drops the user's membership of `app` with its app-level data.
     pub async fn remove_user_from_app(&self, app: &AppId, user_id: &UserId) -> Result<(), Error> {
-        dispatch!(self.store, b => b.remove_user_from_app(&self.tenant, app, user_id).await)
+        users::remove_user_from_app(&mut self.write().await?, &self.tenant, app, user_id).await
     }
 
     /// Deletes the user and everything hanging off it.
     pub async fn delete_user(&self, user_id: &UserId) -> Result<(), Error> {
-        dispatch!(self.store, b => b.delete_user(&self.tenant, user_id).await)
+        users::delete_user(&mut self.write().await?, &self.tenant, user_id).await
     }
 }

@@ -1,4 +1,6 @@
 -- Users: the tenant-level profile, per-app memberships, and sign-in identities.
+-- Users keep a rowid: new rows are appended, and only their small index entries land
+-- at random places. Memberships and identities live in their primary-key trees.
 
 CREATE TABLE users (
     tenant_id         TEXT NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
@@ -44,7 +46,7 @@ CREATE TABLE user_apps (
     PRIMARY KEY (tenant_id, app_id, user_id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, user_id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, app_id) REFERENCES apps (tenant_id, app_id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX user_apps_username_uq ON user_apps (tenant_id, app_id, username_key);
 CREATE UNIQUE INDEX user_apps_external_account_id_uq
     ON user_apps (tenant_id, app_id, external_account_id);
@@ -61,5 +63,5 @@ CREATE TABLE user_identities (
     last_auth_date  BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, user_id, provider_name, identifier),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, user_id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX user_identities_identifier_idx ON user_identities (tenant_id, identifier);

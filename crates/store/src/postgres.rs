@@ -1,5 +1,6 @@
-//! PostgreSQL (and Postgres-compatible engines) through one pool.
+//! PostgreSQL (and Postgres-compatible engines) through one `sqlx` pool.
 
+use crate::db::Db;
 use crate::error::map_sqlx_error;
 use crate::StoreOptions;
 use roster_core::StoreError;
@@ -8,11 +9,6 @@ use sqlx::PgPool;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// Appended to a read that a read-modify-write follows (SQLite: the single writer serialises).
-const FOR_UPDATE: &str = " FOR UPDATE";
-/// Whether a create that hit a unique constraint is tried once more (see `create_user`).
-const RETRY_CONFLICTS: bool = true;
 
 pub struct PgBackend {
     pool: PgPool,
@@ -48,9 +44,26 @@ impl PgBackend {
         Ok(())
     }
 
+    pub(crate) async fn read(&self) -> Result<Db<'_>, StoreError> {
+        Ok(Db::Pg(self.pool.acquire().await.map_err(map_sqlx_error)?))
+    }
+
+    pub(crate) async fn write(&self) -> Result<Db<'_>, StoreError> {
+        self.read().await
+    }
+
+    /// A transaction; dropped without commit, it rolls back.
+    pub(crate) async fn begin(&self) -> Result<Db<'_>, StoreError> {
+        Ok(Db::PgTx(self.pool.begin().await.map_err(map_sqlx_error)?))
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Keeps the planner's statistics of the user tables fresh as they grow, even where
     /// autovacuum is off: without them PostgreSQL plans for empty tables and scans.
-    fn after_inserts(&self, rows: usize) {
+    pub(crate) fn after_inserts(&self, rows: usize) {
         let total = self.created.fetch_add(rows as u64, Ordering::Relaxed) + rows as u64;
         let last = self.analyzed_at.load(Ordering::Relaxed);
         if total - last >= (last / 5).max(1000)
@@ -71,35 +84,4 @@ impl PgBackend {
             }
         });
     }
-
-    /// Each create in its own transaction: PostgreSQL runs them side by side.
-    pub(crate) async fn create_user(
-        &self,
-        tenant: &roster_core::TenantId,
-        app: Option<&roster_core::AppId>,
-        input: &roster_core::user::NewUser,
-    ) -> Result<(roster_core::user::UserView, roster_core::user::Created), roster_core::Error> {
-        let created = generated_users::create_one(&self.pool, tenant, app, input).await;
-        self.after_inserts(1);
-        created
-    }
-
-    fn reader(&self) -> &PgPool {
-        &self.pool
-    }
-
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
 }
-
-crate::queries::users::define_user_queries!(
-    PgBackend,
-    sqlx::Postgres,
-    "(SELECT COALESCE(json_agg(json_build_object('provider_name', i.provider_name, \
-     'provider_type', i.provider_type, 'auth_type', i.auth_type, 'identifier', i.identifier, \
-     'first_auth_date', i.first_auth_date, 'last_auth_date', i.last_auth_date) \
-     ORDER BY i.first_auth_date), '[]')::text \
-     FROM user_identities i WHERE i.tenant_id = u.tenant_id AND i.user_id = u.user_id)"
-);
-crate::queries::define_queries!(PgBackend, sqlx::Postgres);

@@ -1,0 +1,423 @@
+//! SQLite through `rusqlite`: WAL journal, foreign keys, one writer and a pool of
+//! read-only readers, each statement run on the calling thread.
+
+use crate::db::Db;
+use crate::error::map_sqlite_error;
+use crate::queries::users;
+use crate::StoreOptions;
+use roster_core::user::{Created, NewUser, UserView};
+use roster_core::{AppId, Error, StoreError, TenantId};
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// Statements kept prepared per connection: list queries vary with their options.
+const STATEMENT_CACHE: usize = 256;
+/// How often the background checkpoint moves the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/sqlite/0001_foundation.sql")),
+        M::up(include_str!("../migrations/sqlite/0002_users.sql")),
+    ])
+}
+
+/// Where the database lives, from a `sqlite:` URL.
+enum Location {
+    Memory,
+    File(PathBuf),
+}
+
+fn parse_url(url: &str) -> Result<Location, StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::Other("a SQLite URL starts with sqlite:".into()))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path == ":memory:" || path.is_empty() || query.split('&').any(|p| p == "mode=memory") {
+        return Ok(Location::Memory);
+    }
+    Ok(Location::File(PathBuf::from(path)))
+}
+
+/// Savepoint and statement journals stay in memory: as temporary files they cost a
+/// write and a close per savepoint.
+fn configure(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(map_sqlite_error)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{cache_kib}; PRAGMA synchronous = NORMAL; \
+         PRAGMA temp_store = MEMORY;"
+    ))
+    .map_err(map_sqlite_error)
+}
+
+/// Read-only connections, reused; a read that finds none free opens one.
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    keep: usize,
+}
+
+impl Readers {
+    fn take(&self) -> Result<Connection, StoreError> {
+        if let Some(c) = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+        {
+            return Ok(c);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(map_sqlite_error)?;
+        configure(&conn, 8 * 1024)?;
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.keep {
+            idle.push(conn);
+        }
+    }
+}
+
+/// A SQLite connection lent to one operation: the writer, or a reader.
+pub(crate) struct SqliteConn<'a> {
+    handle: Handle<'a>,
+}
+
+enum Handle<'a> {
+    Writer(tokio::sync::MutexGuard<'a, Connection>),
+    Reader(Option<Connection>, &'a Readers),
+}
+
+impl SqliteConn<'_> {
+    pub(crate) fn connection(&self) -> &Connection {
+        match &self.handle {
+            Handle::Writer(c) => c,
+            Handle::Reader(Some(c), _) => c,
+            // Only `Drop` empties it.
+            Handle::Reader(None, _) => unreachable_reader(),
+        }
+    }
+
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        let conn = self.connection();
+        if conn.is_autocommit() {
+            return Ok(());
+        }
+        conn.execute_batch("COMMIT").map_err(map_sqlite_error)
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_reader() -> ! {
+    panic!("a reader connection was used after it was returned")
+}
+
+impl Drop for SqliteConn<'_> {
+    fn drop(&mut self) {
+        // A transaction left open (an error, or a dropped future) is rolled back before
+        // the connection serves anyone else.
+        match &mut self.handle {
+            Handle::Writer(c) => {
+                if !c.is_autocommit() {
+                    let _ = c.execute_batch("ROLLBACK");
+                }
+            }
+            Handle::Reader(c, readers) => {
+                if let Some(c) = c.take() {
+                    readers.give_back(c);
+                }
+            }
+        }
+    }
+}
+
+/// A create waiting for a group commit.
+struct CreateJob {
+    tenant: TenantId,
+    app: Option<AppId>,
+    input: NewUser,
+    reply: tokio::sync::oneshot::Sender<Result<(UserView, Created), Error>>,
+}
+
+type Outcome = Result<(UserView, Created), Error>;
+
+pub struct SqliteBackend {
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+    /// Creates queued for the next holder of the writer, who commits them all at once.
+    creates: Mutex<Vec<CreateJob>>,
+    /// `None` in memory: the one connection is the database.
+    readers: Option<Readers>,
+    stop: Arc<AtomicBool>,
+}
+
+impl SqliteBackend {
+    pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let location = parse_url(url)?;
+        let (writer, readers) = match location {
+            Location::Memory => {
+                let conn = Connection::open_in_memory().map_err(map_sqlite_error)?;
+                configure(&conn, 32 * 1024)?;
+                (conn, None)
+            }
+            Location::File(path) => {
+                let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(&path, flags).map_err(map_sqlite_error)?;
+                // WAL with NORMAL sync survives a crash of the process; only power loss can
+                // drop the last commits. The writer gets a larger page cache (32 MiB): it
+                // touches index pages all over the tables.
+                conn.pragma_update(None, "journal_mode", "WAL")
+                    .map_err(map_sqlite_error)?;
+                configure(&conn, 32 * 1024)?;
+                // Checkpoints run on their own thread, not inside a request's commit.
+                conn.pragma_update(None, "wal_autocheckpoint", 0)
+                    .map_err(map_sqlite_error)?;
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+                let keep = (options.max_connections as usize).clamp(1, cores * 2);
+                (
+                    conn,
+                    Some(Readers {
+                        path,
+                        idle: Mutex::new(Vec::new()),
+                        keep,
+                    }),
+                )
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        if let Some(readers) = &readers {
+            spawn_checkpointer(readers.path.clone(), stop.clone())?;
+        }
+        Ok(Self {
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            creates: Mutex::new(Vec::new()),
+            readers,
+            stop,
+        })
+    }
+
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.writer.lock().await;
+        adopt_earlier_migrations(&conn)?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    fn check_open(&self) -> Result<(), StoreError> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(StoreError::Unavailable("the database is closed".into()));
+        }
+        Ok(())
+    }
+
+    /// A connection for reads: a reader, or in memory the one connection.
+    pub(crate) async fn read(&self) -> Result<Db<'_>, StoreError> {
+        self.check_open()?;
+        match &self.readers {
+            Some(readers) => Ok(Db::Sqlite(SqliteConn {
+                handle: Handle::Reader(Some(readers.take()?), readers),
+            })),
+            None => self.write().await,
+        }
+    }
+
+    /// The writer, outside a transaction.
+    pub(crate) async fn write(&self) -> Result<Db<'_>, StoreError> {
+        self.check_open()?;
+        Ok(Db::Sqlite(SqliteConn {
+            handle: Handle::Writer(self.writer.lock().await),
+        }))
+    }
+
+    /// The writer inside `BEGIN IMMEDIATE`: the write lock is taken up front, so a
+    /// transaction never fails half-way on another process's lock.
+    pub(crate) async fn begin(&self) -> Result<Db<'_>, StoreError> {
+        self.check_open()?;
+        let guard = self.writer.lock().await;
+        guard
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(map_sqlite_error)?;
+        Ok(Db::Sqlite(SqliteConn {
+            handle: Handle::Writer(guard),
+        }))
+    }
+
+    /// Group commit: the create joins the queue, and whoever next holds the writer writes
+    /// every queued create in one transaction and answers each after the commit. Concurrent
+    /// creates so share one WAL write instead of queueing for the writer one by one.
+    pub(crate) async fn create_user(
+        &self,
+        tenant: &TenantId,
+        app: Option<&AppId>,
+        input: &NewUser,
+    ) -> Outcome {
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        self.creates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(CreateJob {
+                tenant: tenant.clone(),
+                app: app.cloned(),
+                input: input.clone(),
+                reply,
+            });
+        let closed = || Error::Unavailable("the database is closed".into());
+        tokio::select! {
+            biased;
+            // An earlier holder of the writer has written this create already.
+            done = &mut answer => return done.map_err(|_| closed())?,
+            guard = self.writer.lock() => {
+                self.check_open()?;
+                let jobs = std::mem::take(&mut *self.creates.lock().unwrap_or_else(PoisonError::into_inner));
+                if !jobs.is_empty() {
+                    guard.execute_batch("BEGIN IMMEDIATE").map_err(map_sqlite_error)?;
+                    let db = Db::Sqlite(SqliteConn { handle: Handle::Writer(guard) });
+                    commit_group(db, jobs).await;
+                }
+            }
+        }
+        answer.await.map_err(|_| closed())?
+    }
+
+    pub(crate) async fn close(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(readers) = &self.readers {
+            readers
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+        }
+        let conn = self.writer.lock().await;
+        if self.readers.is_some() {
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+    }
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A database made before migrations were tracked in `user_version` recorded them in
+/// `_sqlx_migrations`; start from there.
+fn adopt_earlier_migrations(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(map_sqlite_error)?;
+    if version != 0 {
+        return Ok(());
+    }
+    let tracked: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(map_sqlite_error)?;
+    if tracked == 0 {
+        return Ok(());
+    }
+    let applied: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(map_sqlite_error)?;
+    conn.pragma_update(None, "user_version", applied)
+        .map_err(map_sqlite_error)
+}
+
+/// Copies committed WAL frames into the database file in the background, so that no
+/// request waits for the fsync a checkpoint needs.
+fn spawn_checkpointer(path: PathBuf, stop: Arc<AtomicBool>) -> Result<(), StoreError> {
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(map_sqlite_error)?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(map_sqlite_error)?;
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        })
+        .map_err(|e| StoreError::Other(format!("cannot start the checkpoint thread: {e}")))?;
+    Ok(())
+}
+
+/// Writes queued creates, grouped by tenant and app, in the open transaction `db`, commits,
+/// and only then answers them. With several groups each has a savepoint, so that a group
+/// that fails takes only its own writes back.
+async fn commit_group(mut db: Db<'_>, mut jobs: Vec<CreateJob>) {
+    let mut answers: Vec<(CreateJob, Outcome)> = Vec::with_capacity(jobs.len());
+    let mut failed = false;
+    while let Some(first) = jobs.first() {
+        let (tenant, app) = (first.tenant.clone(), first.app.clone());
+        let (group, rest): (Vec<_>, Vec<_>) = jobs
+            .into_iter()
+            .partition(|j| j.tenant == tenant && j.app == app);
+        jobs = rest;
+        let alone = answers.is_empty() && jobs.is_empty();
+        let inputs: Vec<&NewUser> = group.iter().map(|j| &j.input).collect();
+        let written = match alone {
+            true => users::create_batch(&mut db, &tenant, app.as_ref(), &inputs).await,
+            false => match db.savepoint("begin", "grp").await {
+                Ok(()) => users::create_batch(&mut db, &tenant, app.as_ref(), &inputs).await,
+                Err(e) => Err(e.into()),
+            },
+        };
+        let results: Vec<Outcome> = match written {
+            Ok(results) => {
+                if !alone {
+                    let _ = db.savepoint("release", "grp").await;
+                }
+                results
+            }
+            Err(e) => {
+                if alone {
+                    failed = true;
+                } else {
+                    let _ = db.savepoint("rollback", "grp").await;
+                    let _ = db.savepoint("release", "grp").await;
+                }
+                group.iter().map(|_| Err(e.clone())).collect()
+            }
+        };
+        answers.extend(group.into_iter().zip(results));
+    }
+    // A lone group that failed wrote nothing worth keeping: dropping `db` rolls back.
+    let committed = match failed {
+        true => Ok(()),
+        false => db.commit().await.map_err(Error::from),
+    };
+    for (job, outcome) in answers {
+        let outcome = match &committed {
+            Ok(()) => outcome,
+            Err(e) => Err(e.clone()),
+        };
+        // The caller may have gone; the user is created all the same.
+        let _ = job.reply.send(outcome);
+    }
+}
