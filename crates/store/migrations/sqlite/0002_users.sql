@@ -1,6 +1,7 @@
 -- Users: the tenant-level profile, per-app memberships, and sign-in identities.
--- Users keep a rowid: new rows are appended, and only their small index entries land
--- at random places. Memberships and identities live in their primary-key trees.
+-- Users and memberships keep a rowid: new rows are appended, and only their small
+-- primary-key entries land at random places (ids are random). Identities live in their
+-- primary-key tree.
 
 CREATE TABLE users (
     tenant_id         TEXT NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
@@ -43,14 +44,15 @@ CREATE TABLE user_apps (
     custom_app_data     TEXT NOT NULL DEFAULT '{}',
     created_at          BIGINT NOT NULL,
     updated_at          BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, app_id, user_id),
+    PRIMARY KEY (tenant_id, user_id, app_id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, user_id) ON DELETE CASCADE,
     FOREIGN KEY (tenant_id, app_id) REFERENCES apps (tenant_id, app_id) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
 CREATE UNIQUE INDEX user_apps_username_uq ON user_apps (tenant_id, app_id, username_key);
 CREATE UNIQUE INDEX user_apps_external_account_id_uq
     ON user_apps (tenant_id, app_id, external_account_id);
-CREATE INDEX user_apps_user_idx ON user_apps (tenant_id, user_id);
+-- An app's members in rowid (insertion) order: new members are appended.
+CREATE INDEX user_apps_app_idx ON user_apps (tenant_id, app_id);
 
 CREATE TABLE user_identities (
     tenant_id       TEXT NOT NULL,

@@ -464,14 +464,21 @@ async fn create_batch_in_tx(
         steps.push(step);
     }
 
-    // Write: the new users, then every membership, many rows per statement.
+    // Write: the new users, then every membership. PostgreSQL takes many rows per statement
+    // (fewer round trips); SQLite one, with no round trip to save: a multi-row statement
+    // there keeps a journal to undo itself half-way.
+    let dialect = db.dialect();
+    let per_statement = |rows: usize| match dialect {
+        Dialect::Sqlite => 1,
+        Dialect::Postgres => rows,
+    };
     let new_users: Vec<&User> = inputs
         .iter()
         .zip(&steps)
         .filter(|(_, s)| matches!(s, Step::New))
         .map(|(i, _)| &i.user)
         .collect();
-    for chunk in new_users.chunks(50) {
+    for chunk in new_users.chunks(per_statement(50)) {
         let docs = chunk
             .iter()
             .map(|u| UserDocs::of(u))
@@ -504,7 +511,7 @@ async fn create_batch_in_tx(
             memberships.push((user_id, input.membership(a, name, now)));
         }
     }
-    for chunk in memberships.chunks(100) {
+    for chunk in memberships.chunks(per_statement(100)) {
         let docs = chunk
             .iter()
             .map(|(_, m)| {
