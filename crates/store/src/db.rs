@@ -344,16 +344,67 @@ fn sqlite_bind(
     Ok(())
 }
 
+/// What a statement's text gives once: its SQLite form and its column names.
+struct Prepared {
+    sql: Arc<str>,
+    names: Option<Arc<[String]>>,
+}
+
+/// Most statement texts remembered per thread; past it the memory starts over.
+const PREPARED_MAX: usize = 512;
+
+thread_local! {
+    static PREPARED: std::cell::RefCell<std::collections::HashMap<String, Prepared>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The SQLite form of `sql`, remembered per thread.
+fn sqlite_text(sql: &str) -> Arc<str> {
+    PREPARED.with(|p| {
+        let mut p = p.borrow_mut();
+        if let Some(found) = p.get(sql) {
+            return found.sql.clone();
+        }
+        if p.len() >= PREPARED_MAX {
+            p.clear();
+        }
+        let text: Arc<str> = sqlite_sql(sql).into();
+        p.insert(
+            sql.to_owned(),
+            Prepared {
+                sql: text.clone(),
+                names: None,
+            },
+        );
+        text
+    })
+}
+
+/// The column names of `stmt`, prepared from `sql`, remembered per thread.
+fn column_names(sql: &str, stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    PREPARED.with(|p| {
+        let mut p = p.borrow_mut();
+        let known = p.get(sql).and_then(|found| found.names.clone());
+        known.unwrap_or_else(|| {
+            let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+            if let Some(found) = p.get_mut(sql) {
+                found.names = Some(names.clone());
+            }
+            names
+        })
+    })
+}
+
 fn sqlite_query(
     conn: &rusqlite::Connection,
     sql: &str,
     args: &[Arg<'_>],
 ) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn
-        .prepare_cached(&sqlite_sql(sql))
+        .prepare_cached(&sqlite_text(sql))
         .map_err(map_sqlite_error)?;
     sqlite_bind(&mut stmt, args)?;
-    let names: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names = column_names(sql, &stmt);
     let width = names.len();
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
@@ -384,7 +435,7 @@ fn sqlite_execute(
     args: &[Arg<'_>],
 ) -> Result<u64, StoreError> {
     let mut stmt = conn
-        .prepare_cached(&sqlite_sql(sql))
+        .prepare_cached(&sqlite_text(sql))
         .map_err(map_sqlite_error)?;
     sqlite_bind(&mut stmt, args)?;
     let n = stmt.raw_execute().map_err(map_sqlite_error)?;

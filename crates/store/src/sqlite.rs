@@ -10,14 +10,14 @@ use roster_core::{AppId, Error, StoreError, TenantId};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Statements kept prepared per connection: list queries vary with their options.
 const STATEMENT_CACHE: usize = 256;
 /// How often the background checkpoint moves the WAL into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -57,33 +57,101 @@ fn configure(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
     .map_err(map_sqlite_error)
 }
 
+/// How much of the database file readers map into memory.
+const MMAP_SIZE: i64 = 1 << 30;
+
+/// How long a reader may keep reading one snapshot while this process writes nothing;
+/// this bounds how late writes of another process on the same file are seen.
+const SNAPSHOT_MAX_AGE: Duration = Duration::from_millis(500);
+
+/// A read-only connection, with the snapshot (read transaction) it holds open, if any.
+struct Reader {
+    conn: Connection,
+    /// The write generation when the snapshot began, and when that was.
+    snapshot: Option<(u64, Instant)>,
+}
+
+impl Reader {
+    fn end_snapshot(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("COMMIT");
+        }
+        self.snapshot = None;
+    }
+
+    /// Whether the snapshot may still serve: nothing was written through this process's
+    /// writer since it began, and it is young.
+    fn fresh(&self, generation: u64) -> bool {
+        matches!(self.snapshot, Some((g, at)) if g == generation && at.elapsed() < SNAPSHOT_MAX_AGE)
+            && !self.conn.is_autocommit()
+    }
+}
+
 /// Read-only connections, reused; a read that finds none free opens one.
+///
+/// A reader keeps its read transaction open between reads until the writer commits
+/// again: beginning and ending a transaction is a good part of a point read's cost.
+/// Every write through the writer bumps `generation` before its caller is answered, so a
+/// read that starts after an answered write always sees it.
 pub(crate) struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Reader>>,
     keep: usize,
+    generation: Arc<AtomicU64>,
 }
 
 impl Readers {
-    fn take(&self) -> Result<Connection, StoreError> {
-        if let Some(c) = self
+    fn take(&self) -> Result<Reader, StoreError> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let pooled = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-        {
-            return Ok(c);
+            .pop();
+        let mut reader = match pooled {
+            Some(r) => r,
+            None => {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn =
+                    Connection::open_with_flags(&self.path, flags).map_err(map_sqlite_error)?;
+                configure(&conn, 8 * 1024)?;
+                // Readers map the file: a page the cache misses costs no system call.
+                conn.pragma_update(None, "mmap_size", MMAP_SIZE)
+                    .map_err(map_sqlite_error)?;
+                Reader {
+                    conn,
+                    snapshot: None,
+                }
+            }
+        };
+        if !reader.fresh(generation) {
+            reader.end_snapshot();
+            // The snapshot itself is taken by the first read, after `generation` was read.
+            reader
+                .conn
+                .execute_batch("BEGIN")
+                .map_err(map_sqlite_error)?;
+            reader.snapshot = Some((generation, Instant::now()));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(map_sqlite_error)?;
-        configure(&conn, 8 * 1024)?;
-        Ok(conn)
+        Ok(reader)
     }
 
-    fn give_back(&self, conn: Connection) {
+    fn give_back(&self, reader: Reader) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < self.keep {
-            idle.push(conn);
+            idle.push(reader);
+        }
+    }
+
+    /// Ends the snapshots idle readers no longer need, so that checkpoints can move past
+    /// them.
+    fn release_stale(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        for reader in idle.iter_mut() {
+            if reader.snapshot.is_some() && !reader.fresh(generation) {
+                reader.end_snapshot();
+            }
         }
     }
 }
@@ -94,26 +162,29 @@ pub(crate) struct SqliteConn<'a> {
 }
 
 enum Handle<'a> {
-    Writer(tokio::sync::MutexGuard<'a, Connection>),
-    Reader(Option<Connection>, &'a Readers),
+    /// The writer, and the generation counter to bump when done with it.
+    Writer(tokio::sync::MutexGuard<'a, Connection>, &'a AtomicU64),
+    Reader(Option<Reader>, &'a Readers),
 }
 
 impl SqliteConn<'_> {
     pub(crate) fn connection(&self) -> &Connection {
         match &self.handle {
-            Handle::Writer(c) => c,
-            Handle::Reader(Some(c), _) => c,
+            Handle::Writer(c, _) => c,
+            Handle::Reader(Some(r), _) => &r.conn,
             // Only `Drop` empties it.
             Handle::Reader(None, _) => unreachable_reader(),
         }
     }
 
+    /// Commits the writer's transaction.
     pub(crate) fn commit(self) -> Result<(), StoreError> {
-        let conn = self.connection();
-        if conn.is_autocommit() {
-            return Ok(());
+        match &self.handle {
+            Handle::Writer(c, _) if !c.is_autocommit() => {
+                c.execute_batch("COMMIT").map_err(map_sqlite_error)
+            }
+            _ => Ok(()),
         }
-        conn.execute_batch("COMMIT").map_err(map_sqlite_error)
     }
 }
 
@@ -124,17 +195,19 @@ fn unreachable_reader() -> ! {
 
 impl Drop for SqliteConn<'_> {
     fn drop(&mut self) {
-        // A transaction left open (an error, or a dropped future) is rolled back before
-        // the connection serves anyone else.
         match &mut self.handle {
-            Handle::Writer(c) => {
+            Handle::Writer(c, generation) => {
+                // A transaction left open (an error, or a dropped future) is rolled back
+                // before the connection serves anyone else.
                 if !c.is_autocommit() {
                     let _ = c.execute_batch("ROLLBACK");
                 }
+                // Before the caller answers: readers must take a new snapshot.
+                generation.fetch_add(1, Ordering::Release);
             }
-            Handle::Reader(c, readers) => {
-                if let Some(c) = c.take() {
-                    readers.give_back(c);
+            Handle::Reader(r, readers) => {
+                if let Some(r) = r.take() {
+                    readers.give_back(r);
                 }
             }
         }
@@ -156,13 +229,16 @@ pub struct SqliteBackend {
     /// Creates queued for the next holder of the writer, who commits them all at once.
     creates: Mutex<Vec<CreateJob>>,
     /// `None` in memory: the one connection is the database.
-    readers: Option<Readers>,
+    readers: Option<Arc<Readers>>,
+    /// Bumped whenever the writer is released (for readers' snapshots).
+    generation: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
 impl SqliteBackend {
     pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         let location = parse_url(url)?;
+        let generation = Arc::new(AtomicU64::new(0));
         let (writer, readers) = match location {
             Location::Memory => {
                 let conn = Connection::open_in_memory().map_err(map_sqlite_error)?;
@@ -187,22 +263,24 @@ impl SqliteBackend {
                 let keep = (options.max_connections as usize).clamp(1, cores * 2);
                 (
                     conn,
-                    Some(Readers {
+                    Some(Arc::new(Readers {
                         path,
                         idle: Mutex::new(Vec::new()),
                         keep,
-                    }),
+                        generation: generation.clone(),
+                    })),
                 )
             }
         };
         let stop = Arc::new(AtomicBool::new(false));
         if let Some(readers) = &readers {
-            spawn_checkpointer(readers.path.clone(), stop.clone())?;
+            spawn_checkpointer(readers.clone(), stop.clone())?;
         }
         Ok(Self {
             writer: Arc::new(tokio::sync::Mutex::new(writer)),
             creates: Mutex::new(Vec::new()),
             readers,
+            generation,
             stop,
         })
     }
@@ -237,7 +315,7 @@ impl SqliteBackend {
     pub(crate) async fn write(&self) -> Result<Db<'_>, StoreError> {
         self.check_open()?;
         Ok(Db::Sqlite(SqliteConn {
-            handle: Handle::Writer(self.writer.lock().await),
+            handle: Handle::Writer(self.writer.lock().await, &self.generation),
         }))
     }
 
@@ -250,7 +328,7 @@ impl SqliteBackend {
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(map_sqlite_error)?;
         Ok(Db::Sqlite(SqliteConn {
-            handle: Handle::Writer(guard),
+            handle: Handle::Writer(guard, &self.generation),
         }))
     }
 
@@ -283,7 +361,7 @@ impl SqliteBackend {
                 let jobs = std::mem::take(&mut *self.creates.lock().unwrap_or_else(PoisonError::into_inner));
                 if !jobs.is_empty() {
                     guard.execute_batch("BEGIN IMMEDIATE").map_err(map_sqlite_error)?;
-                    let db = Db::Sqlite(SqliteConn { handle: Handle::Writer(guard) });
+                    let db = Db::Sqlite(SqliteConn { handle: Handle::Writer(guard, &self.generation) });
                     commit_group(db, jobs).await;
                 }
             }
@@ -345,9 +423,9 @@ fn adopt_earlier_migrations(conn: &Connection) -> Result<(), StoreError> {
 
 /// Copies committed WAL frames into the database file in the background, so that no
 /// request waits for the fsync a checkpoint needs.
-fn spawn_checkpointer(path: PathBuf, stop: Arc<AtomicBool>) -> Result<(), StoreError> {
+fn spawn_checkpointer(readers: Arc<Readers>, stop: Arc<AtomicBool>) -> Result<(), StoreError> {
     let conn = Connection::open_with_flags(
-        &path,
+        &readers.path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(map_sqlite_error)?;
@@ -358,6 +436,7 @@ fn spawn_checkpointer(path: PathBuf, stop: Arc<AtomicBool>) -> Result<(), StoreE
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(CHECKPOINT_EVERY);
+                readers.release_stale();
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
