@@ -285,12 +285,23 @@ impl SqliteBackend {
         })
     }
 
+    /// Several processes may start on one file at once: a migration that loses the race
+    /// fails, and is tried again against the version the winner left.
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.writer.lock().await;
-        adopt_earlier_migrations(&conn)?;
-        migrations()
-            .to_latest(&mut conn)
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let done = adopt_earlier_migrations(&conn).and_then(|()| {
+                migrations()
+                    .to_latest(&mut conn)
+                    .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+            });
+            match done {
+                Err(_) if attempt < 20 => tokio::time::sleep(Duration::from_millis(50)).await,
+                done => return done,
+            }
+        }
     }
 
     fn check_open(&self) -> Result<(), StoreError> {

@@ -1,0 +1,128 @@
+//! SQLite on a file: readers keep snapshots between reads, so every read that starts
+//! after a write has returned must still see that write.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use roster_core::app::{AppSettings, NewApp};
+use roster_core::user::{CreateUserInput, NewUser, Scope};
+use roster_core::{Error, PasswordConfiguration};
+use roster_store::{Store, StoreOptions};
+use serde_json::json;
+use std::sync::Arc;
+
+async fn file_store(dir: &tempfile::TempDir) -> Store {
+    let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+    let store = Store::connect(&url, &StoreOptions { max_connections: 4 })
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+fn input(n: usize) -> NewUser {
+    serde_json::from_value::<CreateUserInput>(json!({"email": format!("u{n}@example.com")}))
+        .unwrap()
+        .validate(roster_core::time::now_ms())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_see_every_write_that_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(file_store(&dir).await);
+    let tenant = store.create_tenant("t").await.unwrap().tenant_id;
+    let app = store
+        .tenant(&tenant)
+        .create_app(
+            &NewApp {
+                name: "app".into(),
+                is_management: false,
+                settings: AppSettings::default(),
+                password_config: PasswordConfiguration::default(),
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .0
+        .app_id;
+    let scope = Scope::Members(app.clone());
+    // Readers stay warm between writes: one task reads all the time.
+    let reading = {
+        let (store, tenant, scope) = (store.clone(), tenant.clone(), scope.clone());
+        tokio::spawn(async move {
+            for _ in 0..2000 {
+                store.tenant(&tenant).count_users(&scope).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let t = store.tenant(&tenant);
+    for n in 0..200 {
+        let (view, _) = t.create_user(Some(&app), &input(n)).await.unwrap();
+        let id = view.user.user_id.clone();
+        let read = t.get_user(&scope, &id).await.unwrap();
+        assert_eq!(read.user.user_id, id);
+        assert_eq!(t.count_users(&scope).await.unwrap(), n as u64 + 1);
+        t.update_user(&scope, &id, |u, _| {
+            u.custom_data.insert("n".into(), json!(n));
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let read = t.get_user(&scope, &id).await.unwrap();
+        assert_eq!(read.user.custom_data.get("n"), Some(&json!(n)));
+        if n % 2 == 1 {
+            t.delete_user(&id).await.unwrap();
+            assert!(matches!(
+                t.get_user(&scope, &id).await,
+                Err(Error::NotFound(_))
+            ));
+            // Put the count back where the next round expects it.
+            t.create_user(Some(&app), &input(10_000 + n)).await.unwrap();
+        }
+    }
+    reading.await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_second_store_on_the_file_sees_the_first_ones_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = file_store(&dir).await;
+    let second = file_store(&dir).await;
+    let tenant = first.create_tenant("t").await.unwrap().tenant_id;
+    // The second store's reader has a snapshot from before the write at most this long.
+    let mut seen = false;
+    for _ in 0..40 {
+        if second.get_tenant(&tenant).await.is_ok() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen, "another process's write stayed invisible for 2 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_starts_on_one_file_all_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let store = Store::connect(&url, &StoreOptions { max_connections: 4 })
+                    .await
+                    .expect("connect");
+                store.migrate().await.expect("migrate");
+                store
+                    .create_tenant("t")
+                    .await
+                    .expect("a table of the schema");
+            })
+        })
+        .collect();
+    for start in starts {
+        start.await.unwrap();
+    }
+}
