@@ -57,8 +57,9 @@ fn configure(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
     .map_err(map_sqlite_error)
 }
 
-/// How much of the database file readers map into memory.
-const MMAP_SIZE: i64 = 1 << 30;
+/// How much of the database file each reader maps into memory (64 MiB): the mapped pages
+/// it touches count in the process's resident memory, so this bounds it.
+const MMAP_SIZE: i64 = 64 << 20;
 
 /// How long a reader may keep reading one snapshot while this process writes nothing;
 /// this bounds how late writes of another process on the same file are seen.
@@ -251,11 +252,11 @@ impl SqliteBackend {
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX;
                 let conn = Connection::open_with_flags(&path, flags).map_err(map_sqlite_error)?;
                 // WAL with NORMAL sync survives a crash of the process; only power loss can
-                // drop the last commits. The writer gets a larger page cache (32 MiB): it
+                // drop the last commits. The writer gets a larger page cache (16 MiB): it
                 // touches index pages all over the tables.
                 conn.pragma_update(None, "journal_mode", "WAL")
                     .map_err(map_sqlite_error)?;
-                configure(&conn, 32 * 1024)?;
+                configure(&conn, 16 * 1024)?;
                 // Checkpoints run on their own thread, not inside a request's commit.
                 conn.pragma_update(None, "wal_autocheckpoint", 0)
                     .map_err(map_sqlite_error)?;
