@@ -87,7 +87,13 @@ impl Store {
 
     /// A connection for reads.
     async fn read(&self) -> Result<Db<'_>, StoreError> {
-        dispatch!(self, b => b.read().await)
+        dispatch!(self, b => b.read(false).await)
+    }
+
+    /// A connection for reads that must also see what another process (a second node, or
+    /// `roster admin` on the same SQLite file) wrote a moment ago.
+    async fn read_fresh(&self) -> Result<Db<'_>, StoreError> {
+        dispatch!(self, b => b.read(true).await)
     }
 
     /// A connection for a single-statement write.
@@ -158,7 +164,7 @@ impl Store {
         &self,
         client_id: &str,
     ) -> Result<Option<ClientCredentials>, StoreError> {
-        queries::client_credentials(&mut self.read().await?, client_id).await
+        queries::client_credentials(&mut self.read_fresh().await?, client_id).await
     }
 
     /// Stores `candidate` unless a key with the same purpose exists; returns the stored one,
@@ -171,7 +177,7 @@ impl Store {
     }
 
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        queries::signing_keys(&mut self.read().await?).await
+        queries::signing_keys(&mut self.read_fresh().await?).await
     }
 }
 

@@ -44,12 +44,13 @@ impl PgBackend {
         Ok(())
     }
 
-    pub(crate) async fn read(&self) -> Result<Db<'_>, StoreError> {
+    /// Every statement sees the latest commits: `_fresh` changes nothing here.
+    pub(crate) async fn read(&self, _fresh: bool) -> Result<Db<'_>, StoreError> {
         Ok(Db::Pg(self.pool.acquire().await.map_err(map_sqlx_error)?))
     }
 
     pub(crate) async fn write(&self) -> Result<Db<'_>, StoreError> {
-        self.read().await
+        self.read(false).await
     }
 
     /// A transaction; dropped without commit, it rolls back.

@@ -102,7 +102,9 @@ pub(crate) struct Readers {
 }
 
 impl Readers {
-    fn take(&self) -> Result<Reader, StoreError> {
+    /// A reader; `fresh` forces a new snapshot, for reads that must see other processes'
+    /// writes at once.
+    fn take(&self, fresh: bool) -> Result<Reader, StoreError> {
         let generation = self.generation.load(Ordering::Acquire);
         let pooled = self
             .idle
@@ -125,7 +127,7 @@ impl Readers {
                 }
             }
         };
-        if !reader.fresh(generation) {
+        if fresh || !reader.fresh(generation) {
             reader.end_snapshot();
             // The snapshot itself is taken by the first read, after `generation` was read.
             reader
@@ -312,12 +314,13 @@ impl SqliteBackend {
         Ok(())
     }
 
-    /// A connection for reads: a reader, or in memory the one connection.
-    pub(crate) async fn read(&self) -> Result<Db<'_>, StoreError> {
+    /// A connection for reads: a reader, or in memory the one connection. `fresh` takes
+    /// a new snapshot, which also shows what other processes wrote a moment ago.
+    pub(crate) async fn read(&self, fresh: bool) -> Result<Db<'_>, StoreError> {
         self.check_open()?;
         match &self.readers {
             Some(readers) => Ok(Db::Sqlite(SqliteConn {
-                handle: Handle::Reader(Some(readers.take()?), readers),
+                handle: Handle::Reader(Some(readers.take(fresh)?), readers),
             })),
             None => self.write().await,
         }

@@ -126,3 +126,39 @@ async fn concurrent_first_starts_on_one_file_all_migrate() {
         start.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn the_token_endpoints_client_lookup_sees_another_processs_new_client_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = file_store(&dir).await;
+    let second = file_store(&dir).await;
+    let tenant = first.create_tenant("t").await.unwrap().tenant_id;
+    // The second store's reader now holds a snapshot.
+    for _ in 0..40 {
+        if second.get_tenant(&tenant).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let client = roster_core::app::NewClient {
+        name: "c".into(),
+        description: None,
+        redirect_uris: vec![],
+        resources: vec![],
+    };
+    let secret = roster_core::secret::ClientSecret::generate().hash();
+    let app = NewApp {
+        name: "app".into(),
+        is_management: false,
+        settings: AppSettings::default(),
+        password_config: PasswordConfiguration::default(),
+    };
+    let (_, created) = first
+        .tenant(&tenant)
+        .create_app(&app, Some((&client, &secret)))
+        .await
+        .unwrap();
+    let id = created.unwrap().client_id;
+    let found = second.client_credentials(id.as_str()).await.unwrap();
+    assert!(found.is_some(), "a new client must be usable at once");
+}
