@@ -171,24 +171,15 @@ impl Db<'_> {
         }
     }
 
-    fn pg(&mut self) -> Option<&mut PgConnection> {
-        match self {
-            Db::Sqlite(_) => None,
-            Db::Pg(c) => Some(&mut **c),
-            Db::PgTx(t) => Some(&mut **t),
-        }
-    }
-
     pub(crate) async fn query(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
     ) -> Result<Vec<Row>, StoreError> {
-        if let Db::Sqlite(c) = self {
-            return sqlite_query(c.connection(), sql, args);
-        }
-        let Some(c) = self.pg() else {
-            return Ok(Vec::new());
+        let c: &mut PgConnection = match self {
+            Db::Sqlite(c) => return sqlite_query(c.connection(), sql, args),
+            Db::Pg(c) => c,
+            Db::PgTx(t) => t,
         };
         let rows = pg_bind(sqlx::query(sql), args)
             .fetch_all(c)
@@ -225,10 +216,11 @@ impl Db<'_> {
 
     /// Runs a statement; the number of rows it changed.
     pub(crate) async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
-        if let Db::Sqlite(c) = self {
-            return sqlite_execute(c.connection(), sql, args);
-        }
-        let Some(c) = self.pg() else { return Ok(0) };
+        let c: &mut PgConnection = match self {
+            Db::Sqlite(c) => return sqlite_execute(c.connection(), sql, args),
+            Db::Pg(c) => c,
+            Db::PgTx(t) => t,
+        };
         let done = pg_bind(sqlx::query(sql), args)
             .execute(c)
             .await
