@@ -88,6 +88,23 @@ impl Reader {
     }
 }
 
+/// The writer connection: WAL with NORMAL sync survives a crash of the process (only power
+/// loss can drop the last commits); a larger page cache (16 MiB), since the writer touches
+/// index pages all over the tables; checkpoints left to their own thread.
+fn open_writer(path: &std::path::Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(map_sqlite_error)?;
+    // The busy timeout first: another process may hold a lock right now.
+    configure(&conn, 16 * 1024)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(map_sqlite_error)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(map_sqlite_error)?;
+    Ok(conn)
+}
+
 /// Read-only connections, reused; a read that finds none free opens one.
 ///
 /// A reader keeps its read transaction open between reads until the writer commits
@@ -249,19 +266,18 @@ impl SqliteBackend {
                 (conn, None)
             }
             Location::File(path) => {
-                let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_CREATE
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-                let conn = Connection::open_with_flags(&path, flags).map_err(map_sqlite_error)?;
-                // WAL with NORMAL sync survives a crash of the process; only power loss can
-                // drop the last commits. The writer gets a larger page cache (16 MiB): it
-                // touches index pages all over the tables.
-                conn.pragma_update(None, "journal_mode", "WAL")
-                    .map_err(map_sqlite_error)?;
-                configure(&conn, 16 * 1024)?;
-                // Checkpoints run on their own thread, not inside a request's commit.
-                conn.pragma_update(None, "wal_autocheckpoint", 0)
-                    .map_err(map_sqlite_error)?;
+                let mut attempt = 0;
+                let conn = loop {
+                    attempt += 1;
+                    match open_writer(&path) {
+                        // Opening can meet another process's WAL recovery or checkpoint,
+                        // for which SQLite does not wait: wait here, briefly.
+                        Err(StoreError::Unavailable(_)) if attempt < 40 => {
+                            tokio::time::sleep(Duration::from_millis(25)).await
+                        }
+                        opened => break opened?,
+                    }
+                };
                 let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
                 let keep = (options.max_connections as usize).clamp(1, cores * 2);
                 (
@@ -475,12 +491,13 @@ async fn commit_group(mut db: Db<'_>, mut jobs: Vec<CreateJob>) {
         jobs = rest;
         let alone = answers.is_empty() && jobs.is_empty();
         let inputs: Vec<&NewUser> = group.iter().map(|j| &j.input).collect();
-        let written = match alone {
-            true => users::create_batch(&mut db, &tenant, app.as_ref(), &inputs).await,
-            false => match db.savepoint("begin", "grp").await {
+        let written = if alone {
+            users::create_batch(&mut db, &tenant, app.as_ref(), &inputs).await
+        } else {
+            match db.savepoint("begin", "grp").await {
                 Ok(()) => users::create_batch(&mut db, &tenant, app.as_ref(), &inputs).await,
                 Err(e) => Err(e.into()),
-            },
+            }
         };
         let results: Vec<Outcome> = match written {
             Ok(results) => {
@@ -502,9 +519,10 @@ async fn commit_group(mut db: Db<'_>, mut jobs: Vec<CreateJob>) {
         answers.extend(group.into_iter().zip(results));
     }
     // A lone group that failed wrote nothing worth keeping: dropping `db` rolls back.
-    let committed = match failed {
-        true => Ok(()),
-        false => db.commit().await.map_err(Error::from),
+    let committed = if failed {
+        Ok(())
+    } else {
+        db.commit().await.map_err(Error::from)
     };
     for (job, outcome) in answers {
         let outcome = match &committed {
