@@ -3,7 +3,7 @@
 
 pub(crate) mod users;
 
-use crate::db::{args, Db, Row};
+use crate::db::{args, Arg, Db, Row};
 use crate::error::json_error;
 use roster_core::app::{
     App, AppSettings, Client, ClientCredentials, NewApp, NewClient, PasswordConfiguration, Tenant,
@@ -20,6 +20,18 @@ const APP_COLUMNS: &str =
 const CLIENT_COLUMNS: &str =
     "tenant_id, app_id, client_id, name, description, redirect_uris, resources, created_at, updated_at";
 const KEY_COLUMNS: &str = "kid, purpose, algorithm, private_key, public_key, created_at";
+
+/// Runs a `DELETE` that must remove something: `NotFound` when it removed nothing.
+pub(crate) async fn delete_some(
+    db: &mut Db<'_>,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> Result<(), StoreError> {
+    match db.execute(sql, args).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(json_error)
@@ -414,16 +426,12 @@ pub(crate) async fn delete_app(
     tenant: &TenantId,
     app_id: &AppId,
 ) -> Result<(), StoreError> {
-    let done = db
-        .execute(
-            "DELETE FROM apps WHERE tenant_id = $1 AND app_id = $2",
-            args![tenant.as_str(), app_id.as_str()],
-        )
-        .await?;
-    if done == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    delete_some(
+        db,
+        "DELETE FROM apps WHERE tenant_id = $1 AND app_id = $2",
+        args![tenant.as_str(), app_id.as_str()],
+    )
+    .await
 }
 
 pub(crate) async fn ensure_management_app(
@@ -537,14 +545,10 @@ pub(crate) async fn delete_client(
     app_id: &AppId,
     client_id: &ClientId,
 ) -> Result<(), StoreError> {
-    let done = db
-        .execute(
-            "DELETE FROM clients WHERE tenant_id = $1 AND app_id = $2 AND client_id = $3",
-            args![tenant.as_str(), app_id.as_str(), client_id.as_str()],
-        )
-        .await?;
-    if done == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    delete_some(
+        db,
+        "DELETE FROM clients WHERE tenant_id = $1 AND app_id = $2 AND client_id = $3",
+        args![tenant.as_str(), app_id.as_str(), client_id.as_str()],
+    )
+    .await
 }

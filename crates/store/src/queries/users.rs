@@ -1,6 +1,6 @@
 //! User queries, written once for both backends over [`Db`].
 
-use super::{from_json, to_json};
+use super::{delete_some, from_json, to_json};
 use crate::db::{args, Arg, Db, Dialect, Row};
 use roster_core::time::now_ms;
 use roster_core::user::{
@@ -860,16 +860,13 @@ pub(crate) async fn remove_user_from_app(
     app: &AppId,
     user_id: &UserId,
 ) -> Result<(), Error> {
-    let done = db
-        .execute(
-            "DELETE FROM user_apps WHERE tenant_id = $1 AND app_id = $2 AND user_id = $3",
-            args![tenant.as_str(), app.as_str(), user_id.as_str()],
-        )
-        .await?;
-    if done == 0 {
-        return Err(user_not_found());
-    }
-    Ok(())
+    delete_some(
+        db,
+        "DELETE FROM user_apps WHERE tenant_id = $1 AND app_id = $2 AND user_id = $3",
+        args![tenant.as_str(), app.as_str(), user_id.as_str()],
+    )
+    .await
+    .map_err(user_err)
 }
 
 pub(crate) async fn delete_user(
@@ -877,16 +874,13 @@ pub(crate) async fn delete_user(
     tenant: &TenantId,
     user_id: &UserId,
 ) -> Result<(), Error> {
-    let done = db
-        .execute(
-            "DELETE FROM users WHERE tenant_id = $1 AND user_id = $2",
-            args![tenant.as_str(), user_id.as_str()],
-        )
-        .await?;
-    if done == 0 {
-        return Err(user_not_found());
-    }
-    Ok(())
+    delete_some(
+        db,
+        "DELETE FROM users WHERE tenant_id = $1 AND user_id = $2",
+        args![tenant.as_str(), user_id.as_str()],
+    )
+    .await
+    .map_err(user_err)
 }
 
 /// The `search_prefix` condition: a range on the primary email key or phone, so the
