@@ -46,21 +46,22 @@ local function prepare(paths, seed)
 end
 """
 
+
+
+def lua_cycle(env, path_prefix, seed):
+    """A script cycling through GETs of `path_prefix` + each line of the file in `env`."""
+    return LUA_COMMON + LUA_CYCLE + f"""
+function init(args)
+  local paths = {{}}
+  for line in io.lines(os.getenv("{env}")) do paths[#paths + 1] = "{path_prefix}" .. line end
+  prepare(paths, tid * {seed})
+end
+"""
+
+
 LUA = {
-    "get_by_id": LUA_COMMON + LUA_CYCLE + """
-function init(args)
-  local paths = {}
-  for line in io.lines(os.getenv("BENCH_IDS")) do paths[#paths + 1] = "/cis/v1/users/" .. line end
-  prepare(paths, tid * 7919)
-end
-""",
-    "get_by_email": LUA_COMMON + LUA_CYCLE + """
-function init(args)
-  local paths = {}
-  for line in io.lines(os.getenv("BENCH_EMAILS")) do paths[#paths + 1] = "/cis/v1/users/email/" .. line end
-  prepare(paths, tid * 104729)
-end
-""",
+    "get_by_id": lua_cycle("BENCH_IDS", "/cis/v1/users/", 7919),
+    "get_by_email": lua_cycle("BENCH_EMAILS", "/cis/v1/users/email/", 104729),
     "create": LUA_COMMON + """
 wrk.headers["Content-Type"] = "application/json"
 local counter = 0

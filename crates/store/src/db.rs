@@ -156,6 +156,16 @@ impl Row {
     }
 }
 
+/// What to do with a savepoint.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Savepoint {
+    Set,
+    /// Keep what was written since it was set.
+    Release,
+    /// Take back what was written since it was set, and drop it.
+    Undo,
+}
+
 /// A connection (or a transaction on one) of either backend.
 pub(crate) enum Db<'a> {
     Sqlite(SqliteConn<'a>),
@@ -237,14 +247,26 @@ impl Db<'_> {
         }
     }
 
-    /// Runs `SAVEPOINT`, `RELEASE` or `ROLLBACK TO` on a named savepoint.
-    pub(crate) async fn savepoint(&mut self, command: &str, name: &str) -> Result<(), StoreError> {
-        let sql = match command {
-            "release" => format!("RELEASE SAVEPOINT {name}"),
-            "rollback" => format!("ROLLBACK TO SAVEPOINT {name}"),
-            _ => format!("SAVEPOINT {name}"),
+    /// Sets, releases or undoes a named savepoint.
+    pub(crate) async fn savepoint(
+        &mut self,
+        step: Savepoint,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        match step {
+            Savepoint::Set => self.execute(&format!("SAVEPOINT {name}"), &[]).await?,
+            Savepoint::Release => {
+                self.execute(&format!("RELEASE SAVEPOINT {name}"), &[])
+                    .await?
+            }
+            Savepoint::Undo => {
+                self.execute(&format!("ROLLBACK TO SAVEPOINT {name}"), &[])
+                    .await?;
+                self.execute(&format!("RELEASE SAVEPOINT {name}"), &[])
+                    .await?
+            }
         };
-        self.execute(&sql, &[]).await.map(|_| ())
+        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! SQLite through `rusqlite`: WAL journal, foreign keys, one writer and a pool of
 //! read-only readers, each statement run on the calling thread.
 
-use crate::db::Db;
+use crate::db::{Db, Savepoint};
 use crate::error::map_sqlite_error;
 use crate::queries::users;
 use crate::StoreOptions;
@@ -494,7 +494,7 @@ async fn commit_group(mut db: Db<'_>, mut jobs: Vec<CreateJob>) {
         let written = if alone {
             users::create_batch(&mut db, &tenant, app.as_ref(), &inputs).await
         } else {
-            match db.savepoint("begin", "grp").await {
+            match db.savepoint(Savepoint::Set, "grp").await {
                 Ok(()) => users::create_batch(&mut db, &tenant, app.as_ref(), &inputs).await,
                 Err(e) => Err(e.into()),
             }
@@ -502,7 +502,7 @@ async fn commit_group(mut db: Db<'_>, mut jobs: Vec<CreateJob>) {
         let results: Vec<Outcome> = match written {
             Ok(results) => {
                 if !alone {
-                    let _ = db.savepoint("release", "grp").await;
+                    let _ = db.savepoint(Savepoint::Release, "grp").await;
                 }
                 results
             }
@@ -510,8 +510,7 @@ async fn commit_group(mut db: Db<'_>, mut jobs: Vec<CreateJob>) {
                 if alone {
                     failed = true;
                 } else {
-                    let _ = db.savepoint("rollback", "grp").await;
-                    let _ = db.savepoint("release", "grp").await;
+                    let _ = db.savepoint(Savepoint::Undo, "grp").await;
                 }
                 group.iter().map(|_| Err(e.clone())).collect()
             }

@@ -1,7 +1,7 @@
 //! User queries, written once for both backends over [`Db`].
 
 use super::{delete_some, from_json, to_json};
-use crate::db::{args, Arg, Db, Dialect, Row};
+use crate::db::{args, Arg, Db, Dialect, Row, Savepoint};
 use roster_core::time::now_ms;
 use roster_core::user::{
     conflict, conflict_code, email_key, Contact, Created, Identity, ListQuery, Lookup, Membership,
@@ -613,29 +613,27 @@ pub(crate) async fn create_batch(
             .await
             .map_err(user_err);
     }
-    db.savepoint("begin", "batch").await?;
+    db.savepoint(Savepoint::Set, "batch").await?;
     match create_batch_in_tx(db, tenant, app, inputs).await {
         Ok(results) => {
-            db.savepoint("release", "batch").await?;
+            db.savepoint(Savepoint::Release, "batch").await?;
             return Ok(results);
         }
         Err(StoreError::Conflict(_)) => {
-            db.savepoint("rollback", "batch").await?;
-            db.savepoint("release", "batch").await?;
+            db.savepoint(Savepoint::Undo, "batch").await?;
         }
         Err(e) => return Err(user_err(e)),
     }
     let mut one_by_one = Vec::with_capacity(inputs.len());
     for input in inputs {
-        db.savepoint("begin", "one").await?;
+        db.savepoint(Savepoint::Set, "one").await?;
         match create_batch_in_tx(db, tenant, app, &[*input]).await {
             Ok(mut r) => {
-                db.savepoint("release", "one").await?;
+                db.savepoint(Savepoint::Release, "one").await?;
                 one_by_one.push(r.pop().unwrap_or_else(|| Err(user_not_found())));
             }
             Err(e) => {
-                db.savepoint("rollback", "one").await?;
-                db.savepoint("release", "one").await?;
+                db.savepoint(Savepoint::Undo, "one").await?;
                 one_by_one.push(Err(user_err(e)));
             }
         }
