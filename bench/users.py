@@ -4,16 +4,41 @@ against the hot endpoints, each beside GET /healthz (the ceiling) in the same ru
 SQLite and on PostgreSQL. Records the server's idle and peak resident memory.
 
 Usage: bench/users.py [--write] [--backends sqlite,postgres] [--users 100000]
-                      [--duration 10] [--connections 64] [--bin target/release/roster]
-Runs outside CI; traffic goes to 127.0.0.1 only; every wrk run is bounded by --duration.
+                      [--duration 10] [--warmup 2] [--connections 64]
+                      [--bin target/release/roster]
+       bench/users.py --compare-bin PATH [--label-a A] [--label-b B] [--rounds 2]
+                      [--bin target/release/roster] [--backends sqlite,postgres]
+                      [--users 100000] [--duration 10] [--warmup 2] [--connections 64] [--write]
+
+Every measured wrk run follows a warm-up run of the same script (--warmup seconds, 0 for
+none) whose figures are discarded. The order is GET /healthz, then the reads (get-by-id,
+get-by-email, list with page_limit=100, count), all at the seeded population, and
+POST /v1/users (create) last; right before each run the script asks GET /v1/users/count
+and prints "population: N". Each figure stands beside its run's non-2xx responses and
+socket errors (connect, read, write, timeout); a figure whose run had any is marked " ⚠"
+and explained under its table: it is not trustworthy.
+
+--compare-bin PATH: instead of the full run, measure GET /healthz and get-by-id only, for
+A = --bin (before) and B = PATH (after), alternating A, B, A, B (--rounds rounds each).
+The database is seeded once, by A, and every round starts its binary on a fresh copy of
+it (SQLite: the file copied; PostgreSQL: CREATE DATABASE ... TEMPLATE), so both binaries
+read the same rows. Prints req/s per round, the mean per binary and B's change against A
+in percent (goal: no worse than -5 %). --label-a/--label-b name the binaries in the
+output (e.g. `git rev-parse --short HEAD` of their builds; default: their paths).
+
+Without --bin (or ROSTER_BIN) the script builds target/release/roster with cargo first.
+--write replaces the script's own section of docs/BENCHMARKS.md (between
+"<!-- bench/users.py: begin -->" and "... end -->"), or with --compare-bin its compare
+section ("<!-- bench/users.py compare: begin -->" ... "end -->"); leave it out to only print.
+Runs outside CI; traffic goes to 127.0.0.1 only; every wrk run is bounded by its duration.
 """
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -27,6 +52,10 @@ from roster_harness import Roster  # noqa: E402
 
 BEGIN = "<!-- bench/users.py: begin -->"
 END = "<!-- bench/users.py: end -->"
+COMPARE_BEGIN = "<!-- bench/users.py compare: begin -->"
+COMPARE_END = "<!-- bench/users.py compare: end -->"
+
+WARN = "⚠"
 
 LUA_COMMON = """
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
@@ -62,6 +91,8 @@ end
 LUA = {
     "get_by_id": lua_cycle("BENCH_IDS", "/cis/v1/users/", 7919),
     "get_by_email": lua_cycle("BENCH_EMAILS", "/cis/v1/users/email/", 104729),
+    # BENCH_RUN differs for every wrk run (warm-up included), so no two runs create the
+    # same email (a repeated one would answer 409 and count as non-2xx).
     "create": LUA_COMMON + """
 wrk.headers["Content-Type"] = "application/json"
 local counter = 0
@@ -88,9 +119,41 @@ LABELS = {
     "count": "`GET /v1/users/count`",
 }
 
+# The ceiling first, every read at the seeded population, the only write last.
+ORDER = ["healthz", "get_by_id", "get_by_email", "list", "count", "create"]
+
+BACKEND_LABELS = {"sqlite": "SQLite (file, WAL)", "postgres": "PostgreSQL 15 (local)"}
+
+SOCKET_KINDS = ("connect", "read", "write", "timeout")
+
 
 def unit_ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[unit]
+
+
+def parse_wrk(out):
+    """The figures of one wrk run's output (`--latency`); raises when it has none."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
+    total = re.search(r"^\s*(\d+) requests in ", out, re.M)
+    if not rps or not total:
+        raise RuntimeError(f"no figures in wrk's output:\n{out}")
+    lat = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+[a-z]+)\s*$", out, re.M))
+
+    def ms(key):
+        if key not in lat:
+            return float("nan")
+        m = re.match(r"([\d.]+)([a-z]+)", lat[key])
+        return unit_ms(m.group(1), m.group(2))
+
+    non2xx = re.search(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", out, re.M)
+    errors = re.search(r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       out, re.M)
+    socket = dict(zip(SOCKET_KINDS, (int(g) for g in errors.groups()))) if errors else \
+        dict.fromkeys(SOCKET_KINDS, 0)
+    return {"rps": float(rps.group(1)), "p50": ms("50"), "p99": ms("99"),
+            "requests": int(total.group(1)),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket": socket, "socket_errors": sum(socket.values())}
 
 
 def wrk(base, script, env, duration, connections):
@@ -98,24 +161,51 @@ def wrk(base, script, env, duration, connections):
         f.write(script)
         path = f.name
     try:
-        out = subprocess.run(
+        run = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", path, base],
-            env={**os.environ, **env}, capture_output=True, text=True,
-            timeout=duration + 60).stdout
+            env={**os.environ, **env, "BENCH_RUN": str(time.time_ns())},
+            capture_output=True, text=True, timeout=duration + 60)
     finally:
         os.unlink(path)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    try:
+        return parse_wrk(run.stdout)
+    except RuntimeError:
+        raise RuntimeError(f"wrk exited with {run.returncode}:\n{run.stdout}{run.stderr}") from None
 
-    def ms(key):
-        m = re.match(r"([\d.]+)(\w+)", lat[key])
-        return unit_ms(m.group(1), m.group(2))
 
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(1).strip() if errors else "none", "requests": total}
+def flagged(r):
+    return r["non2xx"] > 0 or r["socket_errors"] > 0
+
+
+def socket_text(r):
+    return ", ".join(f"{k} {r['socket'][k]}" for k in SOCKET_KINDS)
+
+
+def warning(r):
+    return (f"this run had {r['non2xx']:,} non-2xx responses / {r['socket_errors']:,} socket errors "
+            f"({socket_text(r)}): the figure is not trustworthy")
+
+
+def population(server, token):
+    status, body = server.request("GET", "/cis/v1/users/count", token, timeout=120)
+    if status != 200:
+        raise RuntimeError(f"count failed: {status} {str(body)[:300]}")
+    return int(body["result"]["user_count"])
+
+
+def measure(server, token, key, env, args, prefix):
+    """Warm-up (figures discarded), then the measured run of `key`, with the population
+    counted right before the measured run. Prints the figures and their errors."""
+    if args.warmup > 0:
+        wrk(server.base, LUA[key], env, args.warmup, args.connections)
+    pop = population(server, token)
+    print(f"  {prefix} {key}: population: {pop}", flush=True)
+    r = wrk(server.base, LUA[key], env, args.duration, args.connections)
+    r["population"] = pop
+    print(f"  {prefix} {key}: {r['rps']:.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, "
+          f"{r['requests']} requests, non-2xx {r['non2xx']}, socket errors {r['socket_errors']} "
+          f"({socket_text(r)})" + (f"  {WARN} not trustworthy" if flagged(r) else ""), flush=True)
+    return r
 
 
 def proc_status(pid, key):
@@ -146,17 +236,41 @@ def seed(server, token, users):
     return time.perf_counter() - started, ids, emails
 
 
+def write_lines(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def psql(sql, check=True):
+    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
+                   check=check)
+
+
+def pg_url(db):
+    return f"postgres://postgres@127.0.0.1:5432/{db}"
+
+
+def shut(server):
+    """Stops `server` (SIGTERM), or kills it if it does not stop; leaves no process behind."""
+    if server is None or server.proc.poll() is not None:
+        return
+    try:
+        server.stop()
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def run_backend(name, binary, args):
     tmp = tempfile.mkdtemp(prefix="roster-bench-")
     pg_db = None
+    server = None
     try:
         if name == "sqlite":
             database = "sqlite://" + os.path.join(tmp, "roster.db")
         else:
             pg_db = f"roster_bench_{os.getpid()}"
-            subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
-                            "-c", f"CREATE DATABASE {pg_db}"], check=True)
-            database = f"postgres://postgres@127.0.0.1:5432/{pg_db}"
+            psql(f"CREATE DATABASE {pg_db}")
+            database = pg_url(pg_db)
         server = Roster(binary, database)
         pid = server.proc.pid
         time.sleep(0.5)
@@ -167,25 +281,86 @@ def run_backend(name, binary, args):
         seconds, ids, emails = seed(server, token, args.users)
         ids_file = os.path.join(tmp, "ids")
         emails_file = os.path.join(tmp, "emails")
-        with open(ids_file, "w") as f:
-            f.write("\n".join(ids) + "\n")
-        with open(emails_file, "w") as f:
-            f.write("\n".join(emails) + "\n")
-        env = {"BENCH_TOKEN": token, "BENCH_IDS": ids_file, "BENCH_EMAILS": emails_file,
-               "BENCH_RUN": str(int(time.time()))}
+        write_lines(ids_file, ids)
+        write_lines(emails_file, emails)
+        env = {"BENCH_TOKEN": token, "BENCH_IDS": ids_file, "BENCH_EMAILS": emails_file}
         results = {}
-        for key in ["healthz", "get_by_id", "get_by_email", "create", "list", "count"]:
-            results[key] = wrk(server.base, LUA[key], env, args.duration, args.connections)
-            print(f"  {name} {key}: {results[key]['rps']:.0f} req/s, p99 {results[key]['p99']:.2f} ms",
-                  flush=True)
+        for key in ORDER:
+            results[key] = measure(server, token, key, env, args, name)
         peak_rss = proc_status(pid, "VmHWM")
         server.stop()
         return {"seed_seconds": seconds, "idle_rss": idle_rss, "peak_rss": peak_rss,
                 "results": results}
     finally:
+        shut(server)
         if pg_db:
-            subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres",
-                            "-c", f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"], check=False)
+            psql(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)", check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_compare(name, bin_a, bin_b, args):
+    """Seeds one database with A, then measures /healthz and get-by-id on a fresh copy of
+    it, alternating A, B, A, B. Returns the rounds in the order they ran."""
+    tmp = tempfile.mkdtemp(prefix="roster-compare-")
+    pg_dbs = []
+    server = None
+    try:
+        if name == "sqlite":
+            seed_path = os.path.join(tmp, "seed.db")
+            database = "sqlite://" + seed_path
+        else:
+            seed_db = f"roster_bench_{os.getpid()}_seed"
+            psql(f"CREATE DATABASE {seed_db}")
+            pg_dbs.append(seed_db)
+            database = pg_url(seed_db)
+        print(f"  {name} seeding {args.users} users with A ({bin_a})", flush=True)
+        server = Roster(bin_a, database)
+        admin = server.admin_token()
+        _, client_id, secret = server.create_app(admin, "Bench")
+        token = server.token(client_id, secret)
+        seconds, ids, _ = seed(server, token, args.users)
+        server.stop()
+        server = None
+        print(f"  {name} seeded in {seconds:.1f} s", flush=True)
+        ids_file = os.path.join(tmp, "ids")
+        write_lines(ids_file, ids)
+        rounds = []
+        for n in range(1, args.rounds + 1):
+            for which, binary in (("A", bin_a), ("B", bin_b)):
+                copy = None
+                if name == "sqlite":
+                    copy = os.path.join(tmp, f"round{n}{which}.db")
+                    # A clean stop leaves the data in the main file; copy a WAL if one is left.
+                    for suffix in ("", "-wal"):
+                        if os.path.exists(seed_path + suffix):
+                            shutil.copyfile(seed_path + suffix, copy + suffix)
+                    database = "sqlite://" + copy
+                else:
+                    copy = f"roster_bench_{os.getpid()}_r{n}{which.lower()}"
+                    psql(f"CREATE DATABASE {copy} TEMPLATE {seed_db}")
+                    pg_dbs.append(copy)
+                    database = pg_url(copy)
+                server = Roster(binary, database)
+                token = server.token(client_id, secret)
+                env = {"BENCH_TOKEN": token, "BENCH_IDS": ids_file}
+                prefix = f"{name} round {n} {which}"
+                res = {key: measure(server, token, key, env, args, prefix)
+                       for key in ("healthz", "get_by_id")}
+                server.stop()
+                server = None
+                if name == "sqlite":
+                    for suffix in ("", "-wal", "-shm"):
+                        if os.path.exists(copy + suffix):
+                            os.unlink(copy + suffix)
+                else:
+                    psql(f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)", check=False)
+                    pg_dbs.remove(copy)
+                rounds.append({"round": n, "which": which, "results": res})
+        return {"seed_seconds": seconds, "rounds": rounds}
+    finally:
+        shut(server)
+        for db in pg_dbs:
+            psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", check=False)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -193,7 +368,7 @@ def verdict(ok):
     return "met" if ok else "**not met**"
 
 
-def markdown(runs, args, command):
+def machine_lines():
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -201,37 +376,77 @@ def markdown(runs, args, command):
                 cpu = line.split(":", 1)[1].strip()
                 break
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
-    lines = [BEGIN, "## Users API (`bench/users.py`)", "",
-             f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-             f"- Machine: {os.cpu_count()} CPUs ({cpu}), {mem_gib:.1f} GiB, {platform.system()}",
-             f"- Commit: `{commit}` (release build)",
+    return [f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+            f"- Machine: {os.cpu_count()} CPUs ({cpu}), {mem_gib:.1f} GiB, {platform.system()}"]
+
+
+def git_commit():
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip() or "unknown"
+
+
+def share(r, ceiling):
+    return f"{100 * r['rps'] / ceiling:.0f} %" if ceiling else "n/a"
+
+
+def rps_cell(r):
+    return f"{r['rps']:,.0f}" + (f" {WARN}" if flagged(r) else "")
+
+
+def footnotes(rows):
+    """`rows`: (label, result) pairs; one warning line per run with errors."""
+    return [f"- {WARN} {label}: {warning(r)}" for label, r in rows if flagged(r)]
+
+
+def warmup_text(args):
+    if args.warmup > 0:
+        return (f"each measured run follows a {args.warmup} s warm-up run of the same script "
+                "whose figures are discarded")
+    return "no warm-up run (`--warmup 0`)"
+
+
+def markdown(runs, args, command):
+    lines = [BEGIN, "## Users API (`bench/users.py`)", ""] + machine_lines() + [
+             f"- Commit: `{git_commit()}` (release build)",
              f"- Command: `{command}`",
              f"- Load: wrk, {args.connections} connections, 2 threads, {args.duration} s per endpoint, "
-             f"on the same CPUs as the server; {args.users:,} users seeded through bulk create; "
-             "server log level `warn` (requests are not logged); wrk formats each thread's "
+             f"on the same CPUs as the server; {warmup_text(args)}; {args.users:,} users seeded "
+             "through bulk create; the reads are measured before create, at the population in "
+             "their row (`GET /v1/users/count` right before the run), and create last; server "
+             "log level `warn` (requests are not logged); wrk formats each thread's "
              "requests once (a shuffled cycle over the seeded ids or emails), so that it spends "
              "the shared cores on sending, not on building strings.", ""]
     for name, run in runs.items():
         res = run["results"]
         ceiling = res["healthz"]["rps"]
         lines += [f"### {name}", "",
-                  "| endpoint | req/s | share of /healthz | p50 ms | p99 ms | non-2xx |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                  "| endpoint | population | req/s | share of /healthz | p50 ms | p99 ms | non-2xx "
+                  "| socket errors |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for key, r in res.items():
-            lines.append(f"| {LABELS[key]} | {r['rps']:,.0f} | {100 * r['rps'] / ceiling:.0f} % | "
-                         f"{r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']} |")
+            lines.append(f"| {LABELS[key]} | {r['population']:,} | {rps_cell(r)} | {share(r, ceiling)} | "
+                         f"{r['p50']:.2f} | {r['p99']:.2f} | {r['non2xx']:,} | {r['socket_errors']:,} |")
+        notes = footnotes([(LABELS[key], r) for key, r in res.items()])
+        if notes:
+            lines += [""] + notes
         get = res["get_by_id"]
         create = res["create"]
+
+        def mark(*rs):
+            bad = [r for r in rs if flagged(r)]
+            return f" {WARN} from a run with errors, not trustworthy" if bad else ""
+
+        get_ok = ceiling and get["rps"] >= ceiling / 2 and get["p99"] < 10
+        create_ok = ceiling and create["rps"] >= ceiling / 10
         lines += ["",
                   f"- Seeding {args.users:,} users through `POST /v1/users/bulk` (1,000 per request): "
                   f"{run['seed_seconds']:.1f} s (goal < 10 s: {verdict(run['seed_seconds'] < 10)})",
-                  f"- get-by-id: {100 * get['rps'] / ceiling:.0f} % of the ceiling, p99 {get['p99']:.2f} ms "
-                  f"(goal >= 50 % and p99 < 10 ms: {verdict(get['rps'] >= ceiling / 2 and get['p99'] < 10)})",
-                  f"- create: {100 * create['rps'] / ceiling:.0f} % of the ceiling "
-                  f"(goal >= 10 %: {verdict(create['rps'] >= ceiling / 10)}); each answered create is "
-                  "committed before the answer (`scripts/durability.py` checks that across SIGKILL)",
+                  f"- get-by-id: {share(get, ceiling)} of the ceiling, p99 {get['p99']:.2f} ms "
+                  f"(goal >= 50 % and p99 < 10 ms: {verdict(get_ok)}){mark(get, res['healthz'])}",
+                  f"- create: {share(create, ceiling)} of the ceiling "
+                  f"(goal >= 10 %: {verdict(create_ok)}){mark(create, res['healthz'])}; each answered "
+                  "create is committed before the answer (`scripts/durability.py` checks that across "
+                  "SIGKILL)",
                   f"- Resident memory: {run['idle_rss']:.1f} MiB idle after start "
                   f"(goal < 30 MB: {verdict(run['idle_rss'] < 30)}), peak {run['peak_rss']:.1f} MiB "
                   f"under this load (goal < 200 MB: {verdict(run['peak_rss'] < 200)})", ""]
@@ -239,15 +454,123 @@ def markdown(runs, args, command):
     return "\n".join(lines)
 
 
+def mean(xs):
+    return sum(xs) / len(xs) if xs else float("nan")
+
+
+def compare_summary(run):
+    """Per-binary means and B's change against A (get-by-id req/s)."""
+    out = {}
+    for which in ("A", "B"):
+        rounds = [r["results"] for r in run["rounds"] if r["which"] == which]
+        gets = [r["get_by_id"]["rps"] for r in rounds]
+        shares = [r["get_by_id"]["rps"] / r["healthz"]["rps"] for r in rounds if r["healthz"]["rps"]]
+        m = mean(gets)
+        out[which] = {"mean": m, "min": min(gets), "max": max(gets),
+                      "spread": 100 * (max(gets) - min(gets)) / m if m else float("nan"),
+                      "share": 100 * mean(shares), "healthz": mean([r["healthz"]["rps"] for r in rounds]),
+                      "flagged": any(flagged(x) for r in rounds for x in r.values())}
+    a, b = out["A"]["mean"], out["B"]["mean"]
+    out["change"] = 100 * (b - a) / a if a else float("nan")
+    return out
+
+
+def compare_markdown(runs, args, bins, labels, command):
+    lines = [COMPARE_BEGIN, "## Users API: get-by-id before/after (`bench/users.py --compare-bin`)", ""]
+    lines += machine_lines()
+    lines += [f"- A (before): `{labels['A']}`: `{bins['A']}`",
+              f"- B (after): `{labels['B']}`: `{bins['B']}`",
+              f"- Command: `{command}`",
+              f"- Load: wrk, {args.connections} connections, 2 threads, {args.duration} s per endpoint "
+              f"(`GET /healthz`, then get-by-id), on the same CPUs as the server; {warmup_text(args)}; "
+              f"rounds alternate A, B ({args.rounds} each); {args.users:,} users seeded once, by A, "
+              "and every round starts its binary on a fresh copy of that database.", ""]
+    for name, run in runs.items():
+        s = compare_summary(run)
+        lines += [f"### {name}", "",
+                  "| round | binary | population | get-by-id req/s | p50 ms | p99 ms | `/healthz` req/s "
+                  "| share of /healthz | non-2xx | socket errors |",
+                  "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        notes = []
+        for rd in run["rounds"]:
+            g, h = rd["results"]["get_by_id"], rd["results"]["healthz"]
+            lines.append(f"| {rd['round']} | {rd['which']} | {g['population']:,} | {rps_cell(g)} | "
+                         f"{g['p50']:.2f} | {g['p99']:.2f} | {rps_cell(h)} | {share(g, h['rps'])} | "
+                         f"{g['non2xx'] + h['non2xx']:,} | {g['socket_errors'] + h['socket_errors']:,} |")
+            notes += footnotes([(f"round {rd['round']} {rd['which']} get-by-id", g),
+                                (f"round {rd['round']} {rd['which']} `/healthz`", h)])
+        if notes:
+            lines += [""] + notes
+        lines += ["", "| binary | mean get-by-id req/s | min | max | spread | mean share of /healthz |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for which, title in (("A", "A (before)"), ("B", "B (after)")):
+            x = s[which]
+            lines.append(f"| {title} | {x['mean']:,.0f}{f' {WARN}' if x['flagged'] else ''} | "
+                         f"{x['min']:,.0f} | {x['max']:,.0f} | {x['spread']:.1f} % | {x['share']:.0f} % |")
+        noise = max(s["A"]["spread"], s["B"]["spread"])
+        lines += ["",
+                  f"- Change of B against A (mean get-by-id req/s): {s['change']:+.1f} % "
+                  f"(goal: no worse than -5 %: {verdict(s['change'] >= -5)})"
+                  + (f" {WARN} from runs with errors, not trustworthy"
+                     if s["A"]["flagged"] or s["B"]["flagged"] else ""),
+                  f"- Round-to-round spread within one binary: up to {noise:.1f} %"
+                  + ("; the change is smaller than that spread, so at this precision the two do "
+                     "not differ" if abs(s["change"]) < noise else ""),
+                  f"- Seeding {args.users:,} users (by A): {run['seed_seconds']:.1f} s", ""]
+    lines.append(COMPARE_END)
+    return "\n".join(lines)
+
+
+def write_section(text, begin, end, after=None):
+    """Replaces the section between `begin` and `end` of docs/BENCHMARKS.md, or adds it
+    right after the marker `after` (if present), else at the end."""
+    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
+    doc = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    if begin in doc and end in doc:
+        doc = doc[:doc.index(begin)] + text + doc[doc.index(end) + len(end):]
+    elif after and after in doc:
+        at = doc.index(after) + len(after)
+        doc = doc[:at] + "\n\n" + text + doc[at:]
+    else:
+        doc = doc.rstrip() + "\n\n" + text + "\n"
+    with open(path, "w") as f:
+        f.write(doc)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
-    p.add_argument("--backends", default="sqlite,postgres")
-    p.add_argument("--users", type=int, default=100_000)
-    p.add_argument("--duration", type=int, default=10)
-    p.add_argument("--connections", type=int, default=64)
-    p.add_argument("--bin", default=os.environ.get("ROSTER_BIN"))
+    p.add_argument("--write", action="store_true",
+                   help="update docs/BENCHMARKS.md (the compare section with --compare-bin)")
+    p.add_argument("--backends", default="sqlite,postgres",
+                   help="comma-separated: sqlite, postgres (default: %(default)s)")
+    p.add_argument("--users", type=int, default=100_000, help="users to seed (default: %(default)s)")
+    p.add_argument("--duration", type=int, default=10,
+                   help="seconds of each measured wrk run (default: %(default)s)")
+    p.add_argument("--warmup", type=int, default=2, metavar="SECONDS",
+                   help="seconds of the discarded warm-up run before each measured run, "
+                        "0 for none (default: %(default)s)")
+    p.add_argument("--connections", type=int, default=64, help="wrk connections (default: %(default)s)")
+    p.add_argument("--bin", default=os.environ.get("ROSTER_BIN"),
+                   help="roster binary (default: $ROSTER_BIN, else build target/release/roster); "
+                        "A (before) with --compare-bin")
+    p.add_argument("--compare-bin", metavar="PATH",
+                   help="B (after): measure /healthz and get-by-id only, for --bin and PATH, "
+                        "alternating A, B, A, B")
+    p.add_argument("--label-a", help="name of A in the comparison (default: its path)")
+    p.add_argument("--label-b", help="name of B in the comparison (default: its path)")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="rounds per binary with --compare-bin (default: %(default)s)")
     args = p.parse_args()
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for name in backends:
+        if name not in BACKEND_LABELS:
+            p.error(f"unknown backend {name!r} (sqlite, postgres)")
+    if args.duration < 1 or args.warmup < 0 or args.users < 1 or args.rounds < 1:
+        p.error("--duration, --users and --rounds must be >= 1, --warmup >= 0")
+    if args.compare_bin and not os.access(args.compare_bin, os.X_OK):
+        p.error(f"--compare-bin {args.compare_bin}: not an executable file")
+    if args.bin and not os.access(args.bin, os.X_OK):
+        p.error(f"--bin {args.bin}: not an executable file")
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
@@ -255,22 +578,26 @@ def main():
     if not binary:
         subprocess.run(["cargo", "build", "--release", "-p", "roster-server"], cwd=ROOT, check=True)
         binary = os.path.join(ROOT, "target", "release", "roster")
+    command = ("python3 bench/users.py " + shlex.join(sys.argv[1:])).strip()
     runs = {}
-    for name in args.backends.split(","):
-        label = {"sqlite": "SQLite (file, WAL)", "postgres": "PostgreSQL 15 (local)"}[name]
-        print(f"== {label}", flush=True)
-        runs[label] = run_backend(name, binary, args)
-    command = "python3 bench/users.py " + " ".join(sys.argv[1:])
-    text = markdown(runs, args, command.strip())
+    if args.compare_bin:
+        bins = {"A": binary, "B": args.compare_bin}
+        labels = {"A": args.label_a or binary, "B": args.label_b or args.compare_bin}
+        for name in backends:
+            print(f"== {BACKEND_LABELS[name]}: A = {labels['A']}, B = {labels['B']}", flush=True)
+            runs[BACKEND_LABELS[name]] = run_compare(name, bins["A"], bins["B"], args)
+        text = compare_markdown(runs, args, bins, labels, command)
+        print(text)
+        if args.write:
+            write_section(text, COMPARE_BEGIN, COMPARE_END, after=END)
+        return 0
+    for name in backends:
+        print(f"== {BACKEND_LABELS[name]}", flush=True)
+        runs[BACKEND_LABELS[name]] = run_backend(name, binary, args)
+    text = markdown(runs, args, command)
     print(text)
     if args.write:
-        path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-        doc = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-        if BEGIN in doc:
-            doc = doc[:doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
-        else:
-            doc = doc.rstrip() + "\n\n" + text + "\n"
-        open(path, "w").write(doc)
+        write_section(text, BEGIN, END)
     return 0
 
 

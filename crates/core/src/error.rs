@@ -7,14 +7,61 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A unique constraint refused the write; the payload names the constraint.
-    #[error("conflict on {0}")]
-    Conflict(String),
+    /// A unique constraint refused the write.
+    #[error("conflict on {0:?}")]
+    Conflict(UniqueKey),
     /// The database cannot be reached or is overloaded.
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("storage error: {0}")]
     Other(String),
+}
+
+/// The unique keys a write can collide on; mapped once from the database's constraint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UniqueKey {
+    /// The same user again (its id, or every identifier it was matched by).
+    User,
+    Email,
+    PhoneNumber,
+    ExternalUserId,
+    Username,
+    ExternalAccountId,
+    AppName,
+    ClientId,
+    /// Any other constraint, by the name the database gave it.
+    Other(String),
+}
+
+impl UniqueKey {
+    /// Transmit's `ts_error_code` for the key.
+    pub fn ts_error_code(&self) -> &'static str {
+        match self {
+            UniqueKey::User => "USER_ALREADY_EXISTS",
+            UniqueKey::Email => "EMAIL_TAKEN",
+            UniqueKey::PhoneNumber => "PHONE_NUMBER_TAKEN",
+            UniqueKey::ExternalUserId => "EXTERNAL_USER_ID_TAKEN",
+            UniqueKey::Username => "USERNAME_TAKEN",
+            UniqueKey::ExternalAccountId => "EXTERNAL_ACCOUNT_ID_TAKEN",
+            UniqueKey::AppName => "APP_NAME_TAKEN",
+            UniqueKey::ClientId => "CLIENT_ID_TAKEN",
+            UniqueKey::Other(_) => "IDENTIFIER_TAKEN",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            UniqueKey::User => "User already exists".into(),
+            UniqueKey::Email => "Email is already taken".into(),
+            UniqueKey::PhoneNumber => "Phone number is already taken".into(),
+            UniqueKey::ExternalUserId => "External user ID is already taken".into(),
+            UniqueKey::Username => "Username is already taken".into(),
+            UniqueKey::ExternalAccountId => "External account ID is already taken".into(),
+            UniqueKey::AppName => "App name is already taken".into(),
+            UniqueKey::ClientId => "Client ID is already taken".into(),
+            UniqueKey::Other(what) => format!("{what} is already taken"),
+        }
+    }
 }
 
 /// The domain error. The API layer renders each variant in Transmit's error shapes.
@@ -40,16 +87,21 @@ impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::Invalid(vec![message.into()])
     }
+
+    /// The 409 for a taken key.
+    pub fn taken(key: &UniqueKey) -> Self {
+        Self::Conflict {
+            message: key.message(),
+            code: key.ts_error_code(),
+        }
+    }
 }
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Error::NotFound("Not found".into()),
-            StoreError::Conflict(what) => Error::Conflict {
-                message: format!("{what} is already taken"),
-                code: "IDENTIFIER_TAKEN",
-            },
+            StoreError::Conflict(key) => Error::taken(&key),
             StoreError::Unavailable(m) => Error::Unavailable(m),
             StoreError::Other(m) => Error::Internal(m),
         }

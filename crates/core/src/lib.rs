@@ -11,7 +11,7 @@ pub mod time;
 pub mod user;
 
 pub use app::{App, Client, ClientCredentials, NewApp, NewClient, PasswordConfiguration, Tenant};
-pub use error::{Error, StoreError};
+pub use error::{Error, StoreError, UniqueKey};
 pub use id::{AppId, ClientId, TenantId, UserId};
 pub use permission::{Permission, PermissionSet};
 pub use principal::{Principal, PrincipalKind};

@@ -1,11 +1,11 @@
 //! PostgreSQL (and Postgres-compatible engines) through one `sqlx` pool.
 
-use crate::db::Db;
 use crate::error::map_sqlx_error;
-use crate::StoreOptions;
+use crate::options::StoreOptions;
 use roster_core::StoreError;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -44,18 +44,14 @@ impl PgBackend {
         Ok(())
     }
 
-    /// Every statement sees the latest commits: `_fresh` changes nothing here.
-    pub(crate) async fn read(&self, _fresh: bool) -> Result<Db<'_>, StoreError> {
-        Ok(Db::Pg(self.pool.acquire().await.map_err(map_sqlx_error)?))
-    }
-
-    pub(crate) async fn write(&self) -> Result<Db<'_>, StoreError> {
-        self.read(false).await
+    /// A connection; every statement sees the latest commits.
+    pub(crate) async fn acquire(&self) -> Result<PoolConnection<Postgres>, StoreError> {
+        self.pool.acquire().await.map_err(map_sqlx_error)
     }
 
     /// A transaction; dropped without commit, it rolls back.
-    pub(crate) async fn begin(&self) -> Result<Db<'_>, StoreError> {
-        Ok(Db::PgTx(self.pool.begin().await.map_err(map_sqlx_error)?))
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(map_sqlx_error)
     }
 
     pub(crate) async fn close(&self) {

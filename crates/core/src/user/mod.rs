@@ -2,12 +2,14 @@
 
 mod contact;
 mod input;
+mod link;
 
 pub use contact::{email_key, parse_email, parse_phone};
 pub use input::{
     AddressInput, CreateUserInput, DelegatedAccessInput, NameInput, NewUser, UpdateUserInput,
     VerifyInput, CUSTOM_DATA_MAX_BYTES,
 };
+pub use link::{decide, Claim, Decision, Found, TenantKey};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -242,37 +244,4 @@ pub struct ListQuery {
 pub enum Created {
     New,
     Linked,
-}
-
-/// Transmit's `ts_error_code` for a taken identifier, from the constraint that refused it.
-pub fn conflict_code(constraint: &str) -> &'static str {
-    if constraint.contains("external_account_id") {
-        "EXTERNAL_ACCOUNT_ID_TAKEN"
-    } else if constraint.contains("external_user_id") {
-        "EXTERNAL_USER_ID_TAKEN"
-    } else if constraint.contains("username") {
-        "USERNAME_TAKEN"
-    } else if constraint.contains("email") {
-        "EMAIL_TAKEN"
-    } else if constraint.contains("phone") {
-        "PHONE_NUMBER_TAKEN"
-    } else {
-        "USER_ALREADY_EXISTS"
-    }
-}
-
-/// The 409 for a taken identifier.
-pub fn conflict(code: &'static str) -> crate::Error {
-    let message = match code {
-        "EMAIL_TAKEN" => "Email is already taken",
-        "PHONE_NUMBER_TAKEN" => "Phone number is already taken",
-        "USERNAME_TAKEN" => "Username is already taken",
-        "EXTERNAL_USER_ID_TAKEN" => "External user ID is already taken",
-        "EXTERNAL_ACCOUNT_ID_TAKEN" => "External account ID is already taken",
-        _ => "User already exists",
-    };
-    crate::Error::Conflict {
-        message: message.into(),
-        code,
-    }
 }

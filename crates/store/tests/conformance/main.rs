@@ -78,13 +78,65 @@ async fn default_tenant_is_ensured_once() {
     assert!(again.is_none());
 }
 
+/// A database of its own with nothing in it: in-memory SQLite, or on PostgreSQL a new
+/// database beside the shared test database, dropped by [`EmptyDatabase::drop`].
+struct EmptyDatabase {
+    store: Store,
+    drop_sql: Option<(String, String)>,
+}
+
+impl EmptyDatabase {
+    async fn new() -> Self {
+        let url = std::env::var("ROSTER_TEST_DATABASE_URL").unwrap_or_default();
+        if !url.starts_with("postgres") {
+            let store = Store::connect("sqlite::memory:", &StoreOptions::default())
+                .await
+                .unwrap();
+            store.migrate().await.unwrap();
+            return Self {
+                store,
+                drop_sql: None,
+            };
+        }
+        use sqlx::Connection;
+        let name = format!(
+            "roster_empty_{}",
+            roster_core::id::random_id(10).to_lowercase()
+        )
+        .replace('-', "_");
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let mut own = url::Url::parse(&url).unwrap();
+        own.set_path(&name);
+        let store = Store::connect(own.as_str(), &StoreOptions { max_connections: 2 })
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let drop_sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        Self {
+            store,
+            drop_sql: Some((url, drop_sql)),
+        }
+    }
+
+    async fn drop(self) {
+        self.store.close().await;
+        if let Some((url, sql)) = self.drop_sql {
+            use sqlx::Connection;
+            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(&sql).execute(&mut admin).await.unwrap();
+        }
+    }
+}
+
 #[tokio::test]
 async fn first_start_creates_tenant_app_and_client_together() {
-    // Only meaningful on a database without a default tenant: a fresh SQLite one.
-    if std::env::var("ROSTER_TEST_DATABASE_URL").is_ok() {
-        return;
-    }
-    let store = store().await;
+    // Needs a database without a default tenant: an empty one of its own, on either backend.
+    let empty = EmptyDatabase::new().await;
+    let store = &empty.store;
     let client_id = ClientId::generate();
     let secret = ClientSecret::generate();
     let (tenant, app) = store
@@ -105,6 +157,7 @@ async fn first_start_creates_tenant_app_and_client_together() {
         store.ensure_default_tenant().await.unwrap().tenant_id,
         tenant.tenant_id
     );
+    empty.drop().await;
 }
 
 #[tokio::test]

@@ -456,7 +456,8 @@ async fn updates_are_read_modify_write() {
     assert!(is_not_found(other));
 }
 
-#[tokio::test]
+/// On several worker threads, so that the tasks race for real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_updates_of_different_keys_all_survive() {
     let (store, a, _) = setup().await;
     let store = Arc::new(store);
@@ -491,7 +492,8 @@ async fn concurrent_updates_of_different_keys_all_survive() {
     assert_eq!(read.user.custom_data.len(), 25);
 }
 
-#[tokio::test]
+/// On several worker threads, so that the tasks race for real.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_creates_with_one_email_store_one_user() {
     let (store, a, _) = setup().await;
     let store = Arc::new(store);
@@ -520,6 +522,26 @@ async fn concurrent_creates_with_one_email_store_one_user() {
             .unwrap(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_decided_conflict_is_answered_without_a_second_attempt() {
+    let (store, a, _) = setup().await;
+    let shop = app(&store, &a, "Shop").await;
+    let t = store.tenant(&a);
+    let first = input(json!({"email": "once@example.com", "username": "once"}));
+    t.create_user(Some(&shop), &first).await.unwrap();
+    for (again, code) in [
+        (json!({"email": "once@example.com"}), "USER_ALREADY_EXISTS"),
+        (
+            json!({"email": "other@example.com", "username": "ONCE"}),
+            "USERNAME_TAKEN",
+        ),
+    ] {
+        let r = t.create_user(Some(&shop), &input(again)).await;
+        assert_eq!(conflict_code(r), code);
+    }
+    assert_eq!(store.lost_races(), 0, "a decided 409 was tried again");
 }
 
 #[tokio::test]

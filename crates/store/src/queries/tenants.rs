@@ -1,0 +1,110 @@
+//! Tenants: the unit of isolation, and the default tenant bootstrap makes.
+
+use super::apps::{insert_app, management_app};
+use super::clients::{insert_client_row, management_client};
+use crate::db::{args, Db, Row};
+use roster_core::app::{App, Tenant};
+use roster_core::secret::SecretHash;
+use roster_core::time::now_ms;
+use roster_core::{ClientId, StoreError, TenantId};
+
+const DEFAULT_SLUG: &str = "default";
+
+fn tenant_from_row(row: &Row) -> Result<Tenant, StoreError> {
+    Ok(Tenant {
+        tenant_id: TenantId::from_string(row.text("tenant_id")?),
+        name: row.text("name")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub(crate) async fn create_tenant(
+    db: &mut Db<'_>,
+    name: &str,
+    slug: Option<&str>,
+) -> Result<Tenant, StoreError> {
+    let tenant = Tenant {
+        tenant_id: TenantId::generate(),
+        name: name.to_owned(),
+        created_at: now_ms(),
+    };
+    db.execute(
+        "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4)",
+        args![
+            tenant.tenant_id.as_str(),
+            &tenant.name,
+            slug,
+            tenant.created_at
+        ],
+    )
+    .await?;
+    Ok(tenant)
+}
+
+pub(crate) async fn get_tenant(db: &mut Db<'_>, tenant: &TenantId) -> Result<Tenant, StoreError> {
+    let row = db
+        .query_one(
+            "SELECT tenant_id, name, created_at FROM tenants WHERE tenant_id = $1",
+            args![tenant.as_str()],
+        )
+        .await?;
+    tenant_from_row(&row)
+}
+
+pub(crate) async fn ensure_default_tenant(db: &mut Db<'_>) -> Result<Tenant, StoreError> {
+    db.execute(
+        "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+        args![
+            TenantId::generate().as_str(),
+            "Default",
+            DEFAULT_SLUG,
+            now_ms()
+        ],
+    )
+    .await?;
+    let row = db
+        .query_one(
+            "SELECT tenant_id, name, created_at FROM tenants WHERE slug = $1",
+            args![DEFAULT_SLUG],
+        )
+        .await?;
+    tenant_from_row(&row)
+}
+
+/// In a transaction: `None` when the default tenant already existed.
+pub(crate) async fn create_default_tenant_with_client(
+    db: &mut Db<'_>,
+    client_id: &ClientId,
+    secret: &SecretHash,
+) -> Result<Option<(Tenant, App)>, StoreError> {
+    let now = now_ms();
+    let tenant = Tenant {
+        tenant_id: TenantId::generate(),
+        name: "Default".into(),
+        created_at: now,
+    };
+    let inserted = db
+        .execute(
+            "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+            args![tenant.tenant_id.as_str(), &tenant.name, DEFAULT_SLUG, now],
+        )
+        .await?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let app = management_app(&tenant.tenant_id, now);
+    insert_app(db, &app, false).await?;
+    insert_client_row(
+        db,
+        &tenant.tenant_id,
+        &app.app_id,
+        client_id,
+        &management_client(),
+        secret,
+        now,
+    )
+    .await?;
+    Ok(Some((tenant, app)))
+}

@@ -1,0 +1,318 @@
+//! Reading users as a scope sees them: by id, by a unique key, a page, a count.
+
+use super::common::from_json;
+use crate::db::{args, Arg, Db, Dialect, Row};
+use roster_core::user::{
+    Contact, Identity, ListQuery, Lookup, Membership, Profile, Scope, SortField, User, UserId,
+    UserStatus, UserView,
+};
+use roster_core::{AppId, Error, StoreError, TenantId};
+
+/// The view's columns: `$identities` is the dialect's expression for a user's identities
+/// as a JSON array.
+macro_rules! view_columns {
+    ($identities:literal) => {
+        concat!(
+            "u.user_id, u.email, u.email_verified, u.email_verified_at, \
+            u.phone_number, u.phone_verified, u.phone_verified_at, u.external_user_id, u.status, \
+            u.status_changed_at, u.last_auth, u.birthday, u.profile, u.custom_data, u.created_at, \
+            u.updated_at, m.app_id AS m_app_id, a.name AS m_app_name, m.username AS m_username, \
+            m.external_account_id AS m_external_account_id, m.custom_app_data AS m_custom_app_data, \
+            m.created_at AS m_created_at, m.updated_at AS m_updated_at, ",
+            $identities,
+            " AS identities"
+        )
+    };
+}
+
+pub(crate) fn view_columns(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => view_columns!(
+            "(SELECT json_group_array(json_object('provider_name', i.provider_name, \
+             'provider_type', i.provider_type, 'auth_type', i.auth_type, 'identifier', i.identifier, \
+             'first_auth_date', i.first_auth_date, 'last_auth_date', i.last_auth_date)) \
+             FROM user_identities i WHERE i.tenant_id = u.tenant_id AND i.user_id = u.user_id)"
+        ),
+        Dialect::Postgres => view_columns!(
+            "(SELECT COALESCE(json_agg(json_build_object('provider_name', i.provider_name, \
+             'provider_type', i.provider_type, 'auth_type', i.auth_type, 'identifier', i.identifier, \
+             'first_auth_date', i.first_auth_date, 'last_auth_date', i.last_auth_date) \
+             ORDER BY i.first_auth_date), '[]')::text \
+             FROM user_identities i WHERE i.tenant_id = u.tenant_id AND i.user_id = u.user_id)"
+        ),
+    }
+}
+
+/// `FROM` and join for a scope; `$1` is the tenant and `$2` the app ('' for none).
+pub(crate) fn from_clause(scope: &Scope) -> &'static str {
+    match scope {
+        Scope::Members(_) => {
+            "FROM users u JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2 \
+             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id"
+        }
+        Scope::Tenant(_) => {
+            "FROM users u LEFT JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2 \
+             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id"
+        }
+    }
+}
+
+pub(crate) fn scope_app(scope: &Scope) -> &str {
+    scope.app().map_or("", AppId::as_str)
+}
+
+fn contact(value: Option<String>, verified: bool, at: Option<i64>) -> Option<Contact> {
+    value.map(|value| Contact {
+        value,
+        verified,
+        verified_at: at,
+    })
+}
+
+pub(crate) fn view_from_row(row: &Row) -> Result<UserView, StoreError> {
+    let status = row.text("status")?;
+    let user = User {
+        user_id: UserId::from_string(row.text("user_id")?),
+        email: contact(
+            row.opt_text("email")?,
+            row.bool("email_verified")?,
+            row.opt_int("email_verified_at")?,
+        ),
+        phone_number: contact(
+            row.opt_text("phone_number")?,
+            row.bool("phone_verified")?,
+            row.opt_int("phone_verified_at")?,
+        ),
+        external_user_id: row.opt_text("external_user_id")?,
+        status: UserStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(format!("unknown user status {status}")))?,
+        status_changed_at: row.int("status_changed_at")?,
+        last_auth: row.opt_int("last_auth")?,
+        birthday: row.opt_text("birthday")?,
+        profile: from_json::<Profile>(&row.text("profile")?)?,
+        custom_data: from_json(&row.text("custom_data")?)?,
+        identities: from_json::<Vec<Identity>>(&row.text("identities")?)?,
+        group_ids: Vec::new(),
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    };
+    let membership = match row.opt_text("m_app_id")? {
+        None => None,
+        Some(app_id) => Some(Membership {
+            app_id: AppId::from_string(app_id),
+            app_name: row.opt_text("m_app_name")?.unwrap_or_default(),
+            username: row.opt_text("m_username")?,
+            external_account_id: row.opt_text("m_external_account_id")?,
+            custom_app_data: from_json(&row.opt_text("m_custom_app_data")?.unwrap_or_default())?,
+            created_at: row.opt_int("m_created_at")?.unwrap_or_default(),
+            updated_at: row.opt_int("m_updated_at")?.unwrap_or_default(),
+        }),
+    };
+    Ok(UserView { user, membership })
+}
+
+/// A write's failure on a user: a taken key is Transmit's 409, a missing row its 404.
+pub(crate) fn user_err(e: StoreError) -> Error {
+    match e {
+        StoreError::Conflict(key) => Error::taken(&key),
+        StoreError::NotFound => user_not_found(),
+        e => e.into(),
+    }
+}
+
+pub(crate) fn user_not_found() -> Error {
+    Error::NotFound("User not found".into())
+}
+
+/// Reads one user as `scope` sees it; `lock` locks the row first (PostgreSQL).
+pub(crate) async fn read_view(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+    user_id: &UserId,
+    lock: bool,
+) -> Result<Option<UserView>, StoreError> {
+    let for_update = db.dialect().for_update();
+    if lock && !for_update.is_empty() {
+        // Lock first, read after: a read that waited on the lock would see a fresh
+        // users row but a membership row from before the wait.
+        let sql = format!(
+            "SELECT u.user_id FROM users u WHERE u.tenant_id = $1 AND u.user_id = $2{for_update}"
+        );
+        db.query_opt(&sql, args![tenant.as_str(), user_id.as_str()])
+            .await?;
+    }
+    let sql = format!(
+        "SELECT {} {} WHERE u.tenant_id = $1 AND u.user_id = $3",
+        view_columns(db.dialect()),
+        from_clause(scope)
+    );
+    let row = db
+        .query_opt(
+            &sql,
+            args![tenant.as_str(), scope_app(scope), user_id.as_str()],
+        )
+        .await?;
+    row.as_ref().map(view_from_row).transpose()
+}
+
+pub(crate) async fn get_user(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+    user_id: &UserId,
+) -> Result<UserView, Error> {
+    read_view(db, tenant, scope, user_id, false)
+        .await?
+        .ok_or_else(user_not_found)
+}
+
+pub(crate) async fn find_user(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+    lookup: &Lookup,
+) -> Result<UserView, Error> {
+    let (condition, value) = match lookup {
+        Lookup::Email(v) => ("u.email_key = $3", v),
+        Lookup::Phone(v) => ("u.phone_number = $3", v),
+        Lookup::ExternalUserId(v) => ("u.external_user_id = $3", v),
+        Lookup::Username(v) if scope.app().is_some() => ("m.username_key = $3", v),
+        Lookup::Username(v) => (
+            "u.user_id IN (SELECT x.user_id FROM user_apps x WHERE x.tenant_id = $1 AND x.username_key = $3)",
+            v,
+        ),
+        Lookup::IdpIdentifier(v) => (
+            "u.user_id IN (SELECT i.user_id FROM user_identities i WHERE i.tenant_id = $1 AND i.identifier = $3)",
+            v,
+        ),
+    };
+    let sql = format!(
+        "SELECT {} {} WHERE u.tenant_id = $1 AND {condition} LIMIT 2",
+        view_columns(db.dialect()),
+        from_clause(scope)
+    );
+    let rows = db
+        .query(&sql, args![tenant.as_str(), scope_app(scope), value])
+        .await?;
+    if rows.len() > 1 {
+        return Err(Error::invalid(
+            "the identifier matches users of several apps: pass app_id",
+        ));
+    }
+    let view = rows.first().ok_or_else(user_not_found)?;
+    Ok(view_from_row(view)?)
+}
+
+pub(crate) async fn list_users(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+    query: &ListQuery,
+) -> Result<(Vec<UserView>, u64), Error> {
+    let (filter, bounds) = prefix_filter(query.prefix.as_deref(), 5);
+    let dir = if query.descending { "DESC" } else { "ASC" };
+    // With a prefix the matches are few: sort them rather than walk the sort index (the
+    // no-op expressions keep SQLite from choosing that walk).
+    let (num, text) = if query.prefix.is_some() {
+        (" + 0", " || ''")
+    } else {
+        ("", "")
+    };
+    let order = match query.sort {
+        SortField::CreatedAt => format!("u.created_at{num} {dir}"),
+        SortField::Email => format!("(u.email_key IS NULL), u.email_key{text} {dir}"),
+        SortField::PhoneNumber => format!("(u.phone_number IS NULL), u.phone_number{text} {dir}"),
+        SortField::LastAuth => format!("(u.last_auth IS NULL), u.last_auth{num} {dir}"),
+    };
+    let sql = format!(
+        "SELECT {} {} WHERE u.tenant_id = $1{filter} ORDER BY {order}, u.user_id {dir} LIMIT $3 OFFSET $4",
+        view_columns(db.dialect()),
+        from_clause(scope),
+    );
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let mut a = vec![
+        Arg::from(tenant.as_str()),
+        Arg::from(scope_app(scope)),
+        Arg::from(limit),
+        Arg::from(offset),
+    ];
+    a.extend(bounds.iter().map(|b| Arg::from(b.as_str())));
+    let views = db
+        .query(&sql, &a)
+        .await?
+        .iter()
+        .map(view_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = count_filtered(db, tenant, scope, query.prefix.as_deref()).await?;
+    Ok((views, total))
+}
+
+pub(crate) async fn count_users(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+) -> Result<u64, Error> {
+    count_filtered(db, tenant, scope, None).await
+}
+
+async fn count_filtered(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+    prefix: Option<&str>,
+) -> Result<u64, Error> {
+    // Without an app there is nothing to join: count the tenant's users directly. Without
+    // a prefix, the membership (or user) key index alone answers.
+    let (sql, first) = match (scope, prefix) {
+        (Scope::Members(_), None) => (
+            "SELECT COUNT(*) AS n FROM user_apps m WHERE m.tenant_id = $1 AND m.app_id = $2",
+            3,
+        ),
+        (Scope::Members(_), Some(_)) => (
+            "SELECT COUNT(*) AS n FROM users u JOIN user_apps m ON m.tenant_id = u.tenant_id \
+             AND m.user_id = u.user_id AND m.app_id = $2 WHERE u.tenant_id = $1",
+            3,
+        ),
+        (Scope::Tenant(_), _) => (
+            "SELECT COUNT(*) AS n FROM users u WHERE u.tenant_id = $1",
+            2,
+        ),
+    };
+    let (filter, bounds) = prefix_filter(prefix, first);
+    let mut a = vec![Arg::from(tenant.as_str())];
+    if let Scope::Members(app) = scope {
+        a.push(Arg::from(app.as_str()));
+    }
+    a.extend(bounds.iter().map(|b| Arg::from(b.as_str())));
+    let row = db.query_one(&format!("{sql}{filter}"), &a).await?;
+    Ok(u64::try_from(row.int("n")?).unwrap_or_default())
+}
+
+/// The `search_prefix` condition: a range on the primary email key or phone, so the
+/// unique indexes serve it. Binds start at `$first`.
+fn prefix_filter(prefix: Option<&str>, first: usize) -> (String, Vec<String>) {
+    match prefix {
+        None => (String::new(), Vec::new()),
+        Some(p) => {
+            let lower = p.to_lowercase();
+            let top = char::MAX;
+            let (a, b, c, d) = (first, first + 1, first + 2, first + 3);
+            // Two index ranges, unioned: an OR would let the planner scan the tenant.
+            (
+                format!(
+                    " AND u.user_id IN (\
+                     SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.email_key >= ${a} AND p.email_key < ${b} \
+                     UNION ALL SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.phone_number >= ${c} AND p.phone_number < ${d})"
+                ),
+                vec![
+                    lower.clone(),
+                    format!("{lower}{top}"),
+                    p.to_owned(),
+                    format!("{p}{top}"),
+                ],
+            )
+        }
+    }
+}

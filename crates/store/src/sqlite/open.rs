@@ -1,0 +1,129 @@
+//! Opening SQLite: the URL, connection settings, the writer and readers, migrations.
+
+use crate::error::map_sqlite_error;
+use roster_core::StoreError;
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Statements kept prepared per connection: list queries vary with their options.
+const STATEMENT_CACHE: usize = 256;
+
+/// How much of the database file each reader maps into memory (64 MiB): the mapped pages
+/// it touches count in the process's resident memory, so this bounds it.
+const MMAP_SIZE: i64 = 64 << 20;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/sqlite/0001_foundation.sql")),
+        M::up(include_str!("../../migrations/sqlite/0002_users.sql")),
+    ])
+}
+
+/// Where the database lives, from a `sqlite:` URL.
+pub(super) enum Location {
+    Memory,
+    File(PathBuf),
+}
+
+pub(super) fn parse_url(url: &str) -> Result<Location, StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::Other("a SQLite URL starts with sqlite:".into()))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path == ":memory:" || path.is_empty() || query.split('&').any(|p| p == "mode=memory") {
+        return Ok(Location::Memory);
+    }
+    Ok(Location::File(PathBuf::from(path)))
+}
+
+/// Savepoint and statement journals stay in memory: as temporary files they cost a
+/// write and a close per savepoint.
+fn configure(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(map_sqlite_error)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{cache_kib}; PRAGMA synchronous = NORMAL; \
+         PRAGMA temp_store = MEMORY;"
+    ))
+    .map_err(map_sqlite_error)
+}
+
+/// The one connection of an in-memory database.
+pub(super) fn open_memory() -> Result<Connection, StoreError> {
+    let conn = Connection::open_in_memory().map_err(map_sqlite_error)?;
+    configure(&conn, 32 * 1024)?;
+    Ok(conn)
+}
+
+/// The writer connection: WAL with NORMAL sync survives a crash of the process (only power
+/// loss can drop the last commits); a larger page cache (16 MiB), since the writer touches
+/// index pages all over the tables; checkpoints left to their own thread.
+pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(map_sqlite_error)?;
+    // The busy timeout first: another process may hold a lock right now.
+    configure(&conn, 16 * 1024)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(map_sqlite_error)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(map_sqlite_error)?;
+    Ok(conn)
+}
+
+/// A read-only connection that maps the file: a page the cache misses costs no system call.
+pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(map_sqlite_error)?;
+    configure(&conn, 8 * 1024)?;
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)
+        .map_err(map_sqlite_error)?;
+    Ok(conn)
+}
+
+/// The connection the background checkpoints run on.
+pub(super) fn open_checkpointer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(map_sqlite_error)?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(map_sqlite_error)?;
+    Ok(conn)
+}
+
+/// Brings the schema to the latest version; an error is worth another try when another
+/// process migrated the same file meanwhile.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    adopt_earlier_migrations(conn)?;
+    migrations()
+        .to_latest(conn)
+        .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+}
+
+/// A database made before migrations were tracked in `user_version` recorded them in
+/// `_sqlx_migrations`; start from there.
+fn adopt_earlier_migrations(conn: &Connection) -> Result<(), StoreError> {
+    let count = |sql: &str| -> Result<i64, StoreError> {
+        conn.query_row(sql, [], |r| r.get(0))
+            .map_err(map_sqlite_error)
+    };
+    if count("PRAGMA user_version")? != 0 {
+        return Ok(());
+    }
+    let tracked = count(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )?;
+    if tracked == 0 {
+        return Ok(());
+    }
+    let applied = count("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")?;
+    conn.pragma_update(None, "user_version", applied)
+        .map_err(map_sqlite_error)
+}

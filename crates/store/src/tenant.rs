@@ -1,0 +1,225 @@
+//! One tenant's view of the store: every method is scoped to that tenant, so no query can
+//! leave it out, and another tenant's rows are simply not found.
+
+use crate::backend::{in_tx, Backend, Database};
+use crate::queries::{apps, clients, users_create, users_read, users_write};
+use roster_core::app::{App, Client, NewApp, NewClient};
+use roster_core::secret::SecretHash;
+use roster_core::user::{
+    Created, Identity, ListQuery, Lookup, Membership, NewUser, Scope, User, UserView,
+};
+use roster_core::{AppId, ClientId, Error, StoreError, TenantId, UserId};
+use std::sync::Arc;
+
+/// A handle on one tenant's data; cheap to make and to clone.
+#[derive(Clone)]
+pub struct TenantStore {
+    db: Arc<Database>,
+    tenant: TenantId,
+}
+
+impl TenantStore {
+    pub(crate) fn new(db: Arc<Database>, tenant: TenantId) -> Self {
+        Self { db, tenant }
+    }
+
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    fn backend(&self) -> &Backend {
+        &self.db.backend
+    }
+
+    /// Creates an app and, when given, its first client, in one transaction.
+    pub async fn create_app(
+        &self,
+        input: &NewApp,
+        first_client: Option<(&NewClient, &SecretHash)>,
+    ) -> Result<(App, Option<Client>), StoreError> {
+        in_tx!(self.backend(), db => apps::create_app(&mut db, &self.tenant, input, first_client).await?)
+    }
+
+    pub async fn list_apps(&self) -> Result<Vec<App>, StoreError> {
+        apps::list_apps(&mut self.backend().read().await?, &self.tenant).await
+    }
+
+    pub async fn get_app(&self, app_id: &AppId) -> Result<App, StoreError> {
+        apps::get_app(&mut self.backend().read().await?, &self.tenant, app_id).await
+    }
+
+    /// Reads the app, applies `change` and writes it back in one transaction.
+    pub async fn update_app<F>(&self, app_id: &AppId, change: F) -> Result<App, Error>
+    where
+        F: FnOnce(&mut App) -> Result<(), Error> + Send,
+    {
+        in_tx!(self.backend(), db => apps::update_app(&mut db, &self.tenant, app_id, change).await?)
+    }
+
+    pub async fn delete_app(&self, app_id: &AppId) -> Result<(), StoreError> {
+        apps::delete_app(&mut self.backend().write().await?, &self.tenant, app_id).await
+    }
+
+    /// The tenant's management app, created if missing.
+    pub async fn ensure_management_app(&self) -> Result<App, StoreError> {
+        apps::ensure_management_app(&mut self.backend().write().await?, &self.tenant).await
+    }
+
+    pub async fn create_client(
+        &self,
+        app_id: &AppId,
+        input: &NewClient,
+        secret: &SecretHash,
+    ) -> Result<Client, StoreError> {
+        let client_id = ClientId::generate();
+        in_tx!(self.backend(), db => clients::insert_client(&mut db, &self.tenant, app_id, &client_id, input, secret).await?)
+    }
+
+    /// Creates a client with a chosen id, or resets its secret if it already belongs to
+    /// this app; a client id used by another app or tenant is a conflict.
+    pub async fn put_client(
+        &self,
+        app_id: &AppId,
+        client_id: &ClientId,
+        input: &NewClient,
+        secret: &SecretHash,
+    ) -> Result<Client, StoreError> {
+        in_tx!(self.backend(), db => clients::put_client(&mut db, &self.tenant, app_id, client_id, input, secret).await?)
+    }
+
+    pub async fn list_clients(&self, app_id: &AppId) -> Result<Vec<Client>, StoreError> {
+        clients::list_clients(&mut self.backend().read().await?, &self.tenant, app_id).await
+    }
+
+    pub async fn get_client(
+        &self,
+        app_id: &AppId,
+        client_id: &ClientId,
+    ) -> Result<Client, StoreError> {
+        let mut db = self.backend().read().await?;
+        clients::get_client(&mut db, &self.tenant, app_id, client_id).await
+    }
+
+    pub async fn delete_client(
+        &self,
+        app_id: &AppId,
+        client_id: &ClientId,
+    ) -> Result<(), StoreError> {
+        let mut db = self.backend().write().await?;
+        clients::delete_client(&mut db, &self.tenant, app_id, client_id).await
+    }
+
+    /// Creates the user, or links an existing tenant user with the same primary email,
+    /// phone or external id to `app` (`DECISIONS.md`); conflicts are 409 errors.
+    pub async fn create_user(
+        &self,
+        app: Option<&AppId>,
+        input: &NewUser,
+    ) -> Result<(UserView, Created), Error> {
+        match self.backend() {
+            // SQLite has one writer: concurrent creates share its transactions.
+            Backend::Sqlite(sqlite, group) => group.create(sqlite, &self.tenant, app, input).await,
+            Backend::Postgres(_) => self.create_user_retrying(app, input).await,
+        }
+    }
+
+    /// Each create in its own transaction. A concurrent create can commit the same
+    /// identifier between the probe and the insert; one more try then sees it and links or
+    /// answers 409. A decided answer, 409 included, is never tried again.
+    async fn create_user_retrying(
+        &self,
+        app: Option<&AppId>,
+        input: &NewUser,
+    ) -> Result<(UserView, Created), Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut db = self.backend().begin().await?;
+            match users_create::create_one(&mut db, &self.tenant, app, input).await {
+                Ok(Ok(done)) => {
+                    db.commit().await?;
+                    self.backend().after_inserts(1);
+                    return Ok(done);
+                }
+                Ok(Err(decided)) => return Err(decided),
+                Err(StoreError::Conflict(_)) if attempt < 2 => self.db.counters.lost_race(),
+                Err(e) => return Err(users_read::user_err(e)),
+            }
+        }
+    }
+
+    /// Creates many users in one transaction, each succeeding or failing on its own.
+    pub async fn bulk_create_users(
+        &self,
+        app: Option<&AppId>,
+        inputs: &[NewUser],
+    ) -> Result<Vec<users_create::Outcome>, Error> {
+        let refs: Vec<&NewUser> = inputs.iter().collect();
+        let created: Result<_, Error> = in_tx!(self.backend(), db => {
+            users_create::create_batch(&mut db, &self.tenant, app, &refs).await?
+        });
+        self.backend().after_inserts(inputs.len());
+        created
+    }
+
+    pub async fn get_user(&self, scope: &Scope, user_id: &UserId) -> Result<UserView, Error> {
+        let mut db = self.backend().read().await?;
+        users_read::get_user(&mut db, &self.tenant, scope, user_id).await
+    }
+
+    pub async fn find_user(&self, scope: &Scope, lookup: &Lookup) -> Result<UserView, Error> {
+        let mut db = self.backend().read().await?;
+        users_read::find_user(&mut db, &self.tenant, scope, lookup).await
+    }
+
+    /// One page of users and the number of all that match.
+    pub async fn list_users(
+        &self,
+        scope: &Scope,
+        query: &ListQuery,
+    ) -> Result<(Vec<UserView>, u64), Error> {
+        let mut db = self.backend().read().await?;
+        users_read::list_users(&mut db, &self.tenant, scope, query).await
+    }
+
+    pub async fn count_users(&self, scope: &Scope) -> Result<u64, Error> {
+        let mut db = self.backend().read().await?;
+        users_read::count_users(&mut db, &self.tenant, scope).await
+    }
+
+    /// Reads the user and the scope's membership, applies `change`, and writes both back
+    /// in one transaction.
+    pub async fn update_user<F>(
+        &self,
+        scope: &Scope,
+        user_id: &UserId,
+        change: F,
+    ) -> Result<UserView, Error>
+    where
+        F: FnOnce(&mut User, Option<&mut Membership>) -> Result<(), Error> + Send,
+    {
+        in_tx!(self.backend(), db => users_write::update_user(&mut db, &self.tenant, scope, user_id, change).await?)
+    }
+
+    /// Records a sign-in identity of the user (login flows), or refreshes its last use.
+    pub async fn record_identity(
+        &self,
+        user_id: &UserId,
+        identity: &Identity,
+    ) -> Result<(), Error> {
+        let mut db = self.backend().write().await?;
+        users_write::record_identity(&mut db, &self.tenant, user_id, identity).await
+    }
+
+    /// Drops the user's membership of `app` with its app-level data.
+    pub async fn remove_user_from_app(&self, app: &AppId, user_id: &UserId) -> Result<(), Error> {
+        let mut db = self.backend().write().await?;
+        users_write::remove_user_from_app(&mut db, &self.tenant, app, user_id).await
+    }
+
+    /// Deletes the user and everything hanging off it.
+    pub async fn delete_user(&self, user_id: &UserId) -> Result<(), Error> {
+        let mut db = self.backend().write().await?;
+        users_write::delete_user(&mut db, &self.tenant, user_id).await
+    }
+}
