@@ -63,6 +63,22 @@ pub struct KeyRing {
     last_reload: RwLock<Instant>,
 }
 
+/// The issuer and key ids only: the private key never shows.
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut kids: Vec<String> = self
+            .verifying
+            .read()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        kids.sort();
+        f.debug_struct("KeyRing")
+            .field("issuer", &self.issuer)
+            .field("kids", &kids)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a token is issued for.
 pub struct Grant<'a> {
     pub tenant_id: &'a TenantId,
@@ -317,4 +333,26 @@ fn generate_key() -> Result<SigningKeyRecord, StoreError> {
         public_key: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
         created_at: now_ms(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use roster_store::StoreOptions;
+
+    #[tokio::test]
+    async fn the_debug_form_shows_no_private_key() {
+        let store = Store::connect("sqlite::memory:", &StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let ring = KeyRing::load(&store, "http://roster.test".into())
+            .await
+            .unwrap();
+        let record = store.signing_keys().await.unwrap().remove(0);
+        let shown = format!("{ring:?} {ring:#?} {record:?}");
+        assert!(shown.contains(&record.kid), "{shown}");
+        assert!(!shown.contains(&record.private_key), "{shown}");
+    }
 }

@@ -5,6 +5,7 @@ use roster_core::app::NewClient;
 use roster_core::secret::ClientSecret;
 use roster_core::{ClientId, StoreError};
 use roster_store::Store;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
 /// Management credentials, as `roster admin bootstrap --json` prints them.
@@ -33,7 +34,7 @@ pub async fn ensure_configured(
     let tenant = store.ensure_default_tenant().await?;
     let scoped = store.tenant(&tenant.tenant_id);
     let app = scoped.ensure_management_app().await?;
-    let secret = ClientSecret::from_string(creds.client_secret.clone());
+    let secret = ClientSecret::from_string(creds.client_secret.expose_secret().to_owned());
     scoped
         .put_client(
             &app.app_id,
@@ -52,7 +53,7 @@ pub async fn ensure_configured(
         tenant_id: tenant.tenant_id.into_string(),
         app_id: app.app_id.into_string(),
         client_id: creds.client_id.clone(),
-        client_secret: creds.client_secret.clone(),
+        client_secret: secret.expose().to_owned(),
     })
 }
 

@@ -1,10 +1,10 @@
-//! The command line. Every option has an environment twin (`ROSTER_...`) and a TOML key.
+//! The command line: the commands. The options they share are declared once, in
+//! [`Options`], with their environment twins and TOML keys.
 
-use crate::config::LogFormat;
-use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use crate::config::Options;
+use clap::{Parser, Subcommand};
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "roster",
     version,
@@ -20,7 +20,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Run the HTTP server (migrates the database first).
     Serve,
@@ -31,7 +31,7 @@ pub enum Command {
     Admin(AdminCommand),
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum AdminCommand {
     /// Ensure the default tenant and its management app, and print management credentials.
     ///
@@ -42,102 +42,4 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// Options shared by every command; unset ones fall back to the config file and defaults.
-#[derive(Debug, Default, Args)]
-pub struct Options {
-    /// TOML configuration file with the same keys as the long options (listen, database_url, ...).
-    #[arg(long, global = true, env = "ROSTER_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, global = true, env = "ROSTER_LISTEN", value_name = "ADDR")]
-    pub listen: Option<String>,
-
-    /// Database URL: sqlite://PATH, sqlite::memory: or postgres://... [default: sqlite://./roster.db].
-    #[arg(
-        long = "database",
-        global = true,
-        env = "ROSTER_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-
-    /// File holding the database URL (for secrets mounted as files).
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_DATABASE_URL_FILE",
-        value_name = "FILE"
-    )]
-    pub database_url_file: Option<PathBuf>,
-
-    /// Maximum database connections (PostgreSQL pool, SQLite readers) [default: 16].
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_DB_MAX_CONNECTIONS",
-        value_name = "N"
-    )]
-    pub db_max_connections: Option<u32>,
-
-    /// Public base URL of this server; it is the `iss` of every token [default: http://LISTEN].
-    #[arg(long, global = true, env = "ROSTER_PUBLIC_URL", value_name = "URL")]
-    pub public_url: Option<String>,
-
-    /// Log format [default: pretty].
-    #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum)]
-    pub log_format: Option<LogFormat>,
-
-    /// Log filter, e.g. info or roster_api=debug,info [default: info].
-    #[arg(long, global = true, env = "ROSTER_LOG_LEVEL", value_name = "FILTER")]
-    pub log_level: Option<String>,
-
-    /// Client id of the management client that startup ensures.
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_BOOTSTRAP_CLIENT_ID",
-        value_name = "ID"
-    )]
-    pub bootstrap_client_id: Option<String>,
-
-    /// File holding the bootstrap client id.
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_BOOTSTRAP_CLIENT_ID_FILE",
-        value_name = "FILE"
-    )]
-    pub bootstrap_client_id_file: Option<PathBuf>,
-
-    /// Secret of the management client that startup ensures.
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_BOOTSTRAP_CLIENT_SECRET",
-        value_name = "SECRET",
-        hide_env_values = true
-    )]
-    pub bootstrap_client_secret: Option<String>,
-
-    /// File holding the bootstrap client secret.
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_BOOTSTRAP_CLIENT_SECRET_FILE",
-        value_name = "FILE"
-    )]
-    pub bootstrap_client_secret_file: Option<PathBuf>,
-
-    /// Seconds to let in-flight requests finish after SIGTERM or SIGINT [default: 30].
-    #[arg(
-        long,
-        global = true,
-        env = "ROSTER_SHUTDOWN_TIMEOUT",
-        value_name = "SECS"
-    )]
-    pub shutdown_timeout: Option<u64>,
 }

@@ -2,9 +2,10 @@
 //! defaults, merged with figment, then checked once so that a bad value stops the
 //! process with a one-line reason.
 
-use crate::cli::Options;
+use clap::Args;
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,91 +19,133 @@ pub enum LogFormat {
     Json,
 }
 
-/// The merged, unchecked settings; also the shape of the TOML file.
-#[derive(Debug, Serialize, Deserialize)]
+/// Options shared by every command, declared once: clap reads them from flags and
+/// `ROSTER_*` variables, the TOML file has the same keys, and figment merges the two (a
+/// given flag wins). Unset ones take the defaults in [`Config::check`].
+#[derive(Default, Args, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Raw {
-    listen: String,
-    database_url: Option<String>,
-    database_url_file: Option<PathBuf>,
-    db_max_connections: u32,
-    public_url: Option<String>,
-    log_format: LogFormat,
-    log_level: String,
-    bootstrap_client_id: Option<String>,
-    bootstrap_client_id_file: Option<PathBuf>,
-    bootstrap_client_secret: Option<String>,
-    bootstrap_client_secret_file: Option<PathBuf>,
-    shutdown_timeout: u64,
-}
+pub struct Options {
+    /// TOML configuration file with the same keys as the long options (listen, database_url, ...).
+    #[arg(long, global = true, env = "ROSTER_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
 
-impl Default for Raw {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".into(),
-            database_url: None,
-            database_url_file: None,
-            db_max_connections: 16,
-            public_url: None,
-            log_format: LogFormat::Pretty,
-            log_level: "info".into(),
-            bootstrap_client_id: None,
-            bootstrap_client_id_file: None,
-            bootstrap_client_secret: None,
-            bootstrap_client_secret_file: None,
-            shutdown_timeout: 30,
-        }
-    }
-}
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "ROSTER_LISTEN", value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
 
-/// Command-line values that were given; absent ones leave lower layers alone.
-#[derive(Serialize)]
-struct Given<'a> {
+    /// Database URL: sqlite://PATH, sqlite::memory: or postgres://... [default: sqlite://./roster.db].
+    #[arg(
+        long = "database",
+        global = true,
+        env = "ROSTER_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    listen: Option<&'a String>,
+    pub database_url: Option<String>,
+
+    /// File holding the database URL (for secrets mounted as files).
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DATABASE_URL_FILE",
+        value_name = "FILE"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    database_url: Option<&'a String>,
+    pub database_url_file: Option<PathBuf>,
+
+    /// Maximum database connections (PostgreSQL pool, SQLite readers) [default: 16].
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_DB_MAX_CONNECTIONS",
+        value_name = "N"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    database_url_file: Option<&'a PathBuf>,
+    pub db_max_connections: Option<u32>,
+
+    /// Public base URL of this server; it is the `iss` of every token [default: http://LISTEN].
+    #[arg(long, global = true, env = "ROSTER_PUBLIC_URL", value_name = "URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    db_max_connections: Option<u32>,
+    pub public_url: Option<String>,
+
+    /// Log format [default: pretty].
+    #[arg(long, global = true, env = "ROSTER_LOG_FORMAT", value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    public_url: Option<&'a String>,
+    pub log_format: Option<LogFormat>,
+
+    /// Log filter, e.g. info or roster_api=debug,info [default: info].
+    #[arg(long, global = true, env = "ROSTER_LOG_LEVEL", value_name = "FILTER")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    log_format: Option<LogFormat>,
+    pub log_level: Option<String>,
+
+    /// Client id of the management client that startup ensures.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_BOOTSTRAP_CLIENT_ID",
+        value_name = "ID"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    log_level: Option<&'a String>,
+    pub bootstrap_client_id: Option<String>,
+
+    /// File holding the bootstrap client id.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_BOOTSTRAP_CLIENT_ID_FILE",
+        value_name = "FILE"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    bootstrap_client_id: Option<&'a String>,
+    pub bootstrap_client_id_file: Option<PathBuf>,
+
+    /// Secret of the management client that startup ensures.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_BOOTSTRAP_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    bootstrap_client_id_file: Option<&'a PathBuf>,
+    pub bootstrap_client_secret: Option<String>,
+
+    /// File holding the bootstrap client secret.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_BOOTSTRAP_CLIENT_SECRET_FILE",
+        value_name = "FILE"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    bootstrap_client_secret: Option<&'a String>,
+    pub bootstrap_client_secret_file: Option<PathBuf>,
+
+    /// Seconds to let in-flight requests finish after SIGTERM or SIGINT [default: 30].
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_SHUTDOWN_TIMEOUT",
+        value_name = "SECS"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
-    bootstrap_client_secret_file: Option<&'a PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    shutdown_timeout: Option<u64>,
+    pub shutdown_timeout: Option<u64>,
 }
 
 /// Credentials of the management client that startup ensures.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct BootstrapCredentials {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
 }
 
-impl std::fmt::Debug for BootstrapCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BootstrapCredentials")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
-
+/// The checked configuration. Its `Debug` form shows no secret: the database URL (which
+/// can hold a password) and the bootstrap secret are `SecretString`s.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub database_url: String,
+    pub database_url: SecretString,
     pub db_max_connections: u32,
     /// Token issuer and base of the discovery document, without a trailing slash.
     pub public_url: String,
@@ -114,45 +157,31 @@ pub struct Config {
 
 impl Config {
     pub fn load(options: &Options) -> Result<Self, String> {
-        let mut figment = Figment::from(Serialized::defaults(Raw::default()));
+        let mut figment = Figment::new();
         if let Some(path) = &options.config {
             if !path.is_file() {
                 return Err(format!("config file {} does not exist", path.display()));
             }
             figment = figment.merge(Toml::file(path));
         }
-        let given = Given {
-            listen: options.listen.as_ref(),
-            database_url: options.database_url.as_ref(),
-            database_url_file: options.database_url_file.as_ref(),
-            db_max_connections: options.db_max_connections,
-            public_url: options.public_url.as_ref(),
-            log_format: options.log_format,
-            log_level: options.log_level.as_ref(),
-            bootstrap_client_id: options.bootstrap_client_id.as_ref(),
-            bootstrap_client_id_file: options.bootstrap_client_id_file.as_ref(),
-            bootstrap_client_secret: options.bootstrap_client_secret.as_ref(),
-            bootstrap_client_secret_file: options.bootstrap_client_secret_file.as_ref(),
-            shutdown_timeout: options.shutdown_timeout,
-        };
-        let raw: Raw = figment
-            .merge(Serialized::defaults(given))
+        let merged: Options = figment
+            .merge(Serialized::defaults(options))
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
-        Self::check(raw)
+        Self::check(merged)
     }
 
-    fn check(raw: Raw) -> Result<Self, String> {
-        let listen: SocketAddr = raw.listen.parse().map_err(|_| {
-            format!(
-                "listen: '{}' is not an address like 127.0.0.1:8080",
-                raw.listen
-            )
-        })?;
+    /// Applies the defaults and checks every value, so that a bad one stops the process
+    /// with a one-line reason.
+    fn check(o: Options) -> Result<Self, String> {
+        let listen = o.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        let listen: SocketAddr = listen
+            .parse()
+            .map_err(|_| format!("listen: '{listen}' is not an address like 127.0.0.1:8080"))?;
         let database_url = either(
             "database_url",
-            raw.database_url,
-            raw.database_url_file.as_deref(),
+            o.database_url,
+            o.database_url_file.as_deref(),
         )?
         .unwrap_or_else(|| "sqlite://./roster.db".into());
         if !(database_url.starts_with("sqlite:")
@@ -161,65 +190,74 @@ impl Config {
         {
             return Err("database_url must start with sqlite: or postgres://".into());
         }
-        if raw.db_max_connections == 0 {
+        let db_max_connections = o.db_max_connections.unwrap_or(16);
+        if db_max_connections == 0 {
             return Err("db_max_connections must be at least 1".into());
         }
-        let public_url = match raw.public_url {
-            Some(u) => {
-                let parsed = url::Url::parse(&u)
-                    .map_err(|e| format!("public_url: '{u}' is not a URL: {e}"))?;
-                if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-                    return Err(format!(
-                        "public_url: '{u}' must be an http(s) URL with a host"
-                    ));
-                }
-                u.trim_end_matches('/').to_owned()
-            }
+        let public_url = match o.public_url {
+            Some(u) => checked_public_url(&u)?,
             None => format!("http://{listen}"),
         };
-        let id = either(
-            "bootstrap_client_id",
-            raw.bootstrap_client_id,
-            raw.bootstrap_client_id_file.as_deref(),
+        let bootstrap = bootstrap(
+            either(
+                "bootstrap_client_id",
+                o.bootstrap_client_id,
+                o.bootstrap_client_id_file.as_deref(),
+            )?,
+            either(
+                "bootstrap_client_secret",
+                o.bootstrap_client_secret,
+                o.bootstrap_client_secret_file.as_deref(),
+            )?,
         )?;
-        let secret = either(
-            "bootstrap_client_secret",
-            raw.bootstrap_client_secret,
-            raw.bootstrap_client_secret_file.as_deref(),
-        )?;
-        let bootstrap = match (id, secret) {
-            (Some(client_id), Some(client_secret)) => {
-                if client_id.is_empty() || client_id.len() > 128 {
-                    return Err("bootstrap_client_id must be 1 to 128 characters".into());
-                }
-                if client_secret.len() < 16 {
-                    return Err("bootstrap_client_secret must be at least 16 characters".into());
-                }
-                Some(BootstrapCredentials {
-                    client_id,
-                    client_secret,
-                })
-            }
-            (None, None) => None,
-            _ => {
-                return Err(
-                    "set both ROSTER_BOOTSTRAP_CLIENT_ID and ROSTER_BOOTSTRAP_CLIENT_SECRET, or neither"
-                        .into(),
-                )
-            }
-        };
-        tracing_subscriber::EnvFilter::try_new(&raw.log_level)
-            .map_err(|e| format!("log_level: '{}' is not a valid filter: {e}", raw.log_level))?;
+        let log_level = o.log_level.unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_level)
+            .map_err(|e| format!("log_level: '{log_level}' is not a valid filter: {e}"))?;
         Ok(Self {
             listen,
-            database_url,
-            db_max_connections: raw.db_max_connections,
+            database_url: SecretString::from(database_url),
+            db_max_connections,
             public_url,
-            log_format: raw.log_format,
-            log_level: raw.log_level,
+            log_format: o.log_format.unwrap_or_default(),
+            log_level,
             bootstrap,
-            shutdown_timeout: Duration::from_secs(raw.shutdown_timeout),
+            shutdown_timeout: Duration::from_secs(o.shutdown_timeout.unwrap_or(30)),
         })
+    }
+}
+
+fn checked_public_url(u: &str) -> Result<String, String> {
+    let parsed = url::Url::parse(u).map_err(|e| format!("public_url: '{u}' is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!(
+            "public_url: '{u}' must be an http(s) URL with a host"
+        ));
+    }
+    Ok(u.trim_end_matches('/').to_owned())
+}
+
+fn bootstrap(
+    id: Option<String>,
+    secret: Option<String>,
+) -> Result<Option<BootstrapCredentials>, String> {
+    match (id, secret) {
+        (Some(client_id), Some(client_secret)) => {
+            if client_id.is_empty() || client_id.len() > 128 {
+                return Err("bootstrap_client_id must be 1 to 128 characters".into());
+            }
+            if client_secret.len() < 16 {
+                return Err("bootstrap_client_secret must be at least 16 characters".into());
+            }
+            Ok(Some(BootstrapCredentials {
+                client_id,
+                client_secret: SecretString::from(client_secret),
+            }))
+        }
+        (None, None) => Ok(None),
+        _ => Err(
+            "set both ROSTER_BOOTSTRAP_CLIENT_ID and ROSTER_BOOTSTRAP_CLIENT_SECRET, or neither"
+                .into(),
+        ),
     }
 }
 
@@ -242,6 +280,7 @@ fn either(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     fn load(options: Options) -> Result<Config, String> {
         Config::load(&options)
@@ -251,7 +290,7 @@ mod tests {
     fn defaults_serve_sqlite_on_localhost() {
         let c = load(Options::default()).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.database_url, "sqlite://./roster.db");
+        assert_eq!(c.database_url.expose_secret(), "sqlite://./roster.db");
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert!(c.bootstrap.is_none());
     }
@@ -312,7 +351,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            c.bootstrap.unwrap().client_secret,
+            c.bootstrap.unwrap().client_secret.expose_secret(),
             "a-long-enough-secret-value"
         );
         let err = load(Options {
@@ -321,5 +360,21 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.contains("BOOTSTRAP"), "{err}");
+    }
+
+    #[test]
+    fn the_debug_form_shows_no_secret() {
+        let c = load(Options {
+            database_url: Some("postgres://roster:db-password-123@db.example/roster".into()),
+            bootstrap_client_id: Some("admin".into()),
+            bootstrap_client_secret: Some("bootstrap-secret-456789".into()),
+            ..Options::default()
+        })
+        .unwrap();
+        let shown = format!("{c:?} {c:#?}");
+        for secret in ["db-password-123", "bootstrap-secret-456789"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("admin"), "{shown}");
     }
 }

@@ -5,13 +5,14 @@ use crate::config::Config;
 use anyhow::Context;
 use roster_api::{AppState, KeyRing};
 use roster_store::{Store, StoreOptions};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
 
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(
-        &config.database_url,
+        config.database_url.expose_secret(),
         &StoreOptions {
             max_connections: config.db_max_connections,
         },
