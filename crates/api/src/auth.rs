@@ -1,15 +1,18 @@
-//! Bearer-token authentication and per-route permission rules, as extractors.
+//! Bearer-token authentication and per-route permission rules, as one extractor.
 //!
 //! A handler declares what it needs in its signature, e.g. `Authorized<rules::AppsRead>`;
 //! the extractor answers 401 for a bad token and 403 for a missing permission before the
-//! handler runs.
+//! handler runs, and hands it the caller's scope and its tenant's store handle, so no
+//! handler picks a tenant or works out a scope itself.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use roster_core::{Permission, Principal};
+use roster_core::user::Scope;
+use roster_core::{AppId, Permission, Principal, PrincipalKind};
+use roster_store::TenantStore;
 use std::marker::PhantomData;
 
 /// A permission rule: the caller needs any one of `ANY_OF`.
@@ -22,12 +25,25 @@ pub trait Rule {
 /// A verified caller that satisfies rule `R`.
 pub struct Authorized<R: Rule> {
     pub principal: Principal,
+    /// Which users the caller reaches and whose app-level data it sees.
+    pub scope: Scope,
+    /// The caller's tenant: the only data its handler can reach.
+    pub store: TenantStore,
     _rule: PhantomData<R>,
 }
 
-impl<R: Rule> Authorized<R> {
-    pub fn tenant(&self) -> &roster_core::TenantId {
-        &self.principal.tenant_id
+/// A client (or user) token reaches its app's users; an admin token the whole tenant, with
+/// the app-level data of the app its `?app_id=` names.
+fn scope_of(principal: &Principal, parts: &Parts) -> Scope {
+    match principal.kind {
+        PrincipalKind::Admin => {
+            let app_id = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .find(|(k, _)| k == "app_id")
+                .map(|(_, v)| v.into_owned())
+                .filter(|v| !v.is_empty());
+            Scope::Tenant(app_id.map(AppId::from_string))
+        }
+        PrincipalKind::Client | PrincipalKind::User => Scope::Members(principal.app_id.clone()),
     }
 }
 
@@ -60,6 +76,8 @@ where
             )));
         }
         Ok(Self {
+            scope: scope_of(&principal, parts),
+            store: state.store.tenant(&principal.tenant_id),
             principal,
             _rule: PhantomData,
         })

@@ -58,6 +58,23 @@ impl ApiError {
             ApiError::OAuth { status, .. } => *status,
         }
     }
+
+    /// The answer's message in one line (a 400's messages joined by "; ").
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::BadRequest(messages) => messages.join("; "),
+            ApiError::Unauthorized => "Invalid token".into(),
+            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::UnsupportedMediaType(m) => {
+                m.clone()
+            }
+            ApiError::MethodNotAllowed => "Method not allowed".into(),
+            ApiError::Conflict { message, .. } => message.clone(),
+            ApiError::PayloadTooLarge => "Request body is larger than the limit of 1 MiB".into(),
+            ApiError::Unavailable => "Service temporarily unavailable".into(),
+            ApiError::Internal => "Something went wrong - Internal server error".into(),
+            ApiError::OAuth { description, .. } => description.clone(),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -66,32 +83,14 @@ impl IntoResponse for ApiError {
         let code = status.as_u16();
         let body = match self {
             ApiError::BadRequest(messages) => json!({ "message": messages, "error_code": code }),
-            ApiError::Unauthorized => json!({ "message": "Invalid token", "error_code": code }),
-            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::UnsupportedMediaType(m) => {
-                json!({ "message": m, "error_code": code })
-            }
-            ApiError::MethodNotAllowed => {
-                json!({ "message": "Method not allowed", "error_code": code })
-            }
             ApiError::Conflict {
                 message,
                 ts_error_code,
             } => json!({ "message": message, "error_code": code, "ts_error_code": ts_error_code }),
-            ApiError::PayloadTooLarge => json!({
-                "message": "Request body is larger than the limit of 1 MiB",
-                "error_code": code,
-            }),
-            ApiError::Unavailable => json!({
-                "message": "Service temporarily unavailable",
-                "error_code": code,
-            }),
-            ApiError::Internal => json!({
-                "message": "Something went wrong - Internal server error",
-                "error_code": code,
-            }),
             ApiError::OAuth {
                 error, description, ..
             } => json!({ "error": error, "error_description": description }),
+            other => json!({ "message": other.message(), "error_code": code }),
         };
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

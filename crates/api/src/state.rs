@@ -6,6 +6,6 @@ use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<Store>,
+    pub store: Store,
     pub keys: Arc<KeyRing>,
 }

@@ -28,7 +28,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = Arc::new(open_store(&config).await?);
+    let store = open_store(&config).await?;
     let keys = Arc::new(
         KeyRing::load(&store, config.public_url.clone())
             .await

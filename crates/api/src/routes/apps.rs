@@ -5,8 +5,6 @@ use super::iso;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{envelope, ApiJson, ApiPath};
-use crate::state::AppState;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -157,7 +155,6 @@ fn name_taken(e: StoreError) -> ApiError {
 
 /// `POST /cis/v1/applications`: creates the app and its default client.
 pub async fn create_app(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsCreate>,
     ApiJson(req): ApiJson<CreateAppRequest>,
 ) -> ApiResult<impl IntoResponse> {
@@ -184,9 +181,8 @@ pub async fn create_app(
     };
     client.validate()?;
     let secret = ClientSecret::generate();
-    let (app, client) = state
+    let (app, client) = auth
         .store
-        .tenant(auth.tenant())
         .create_app(&input, Some((&client, &secret.hash())))
         .await
         .map_err(name_taken)?;
@@ -199,11 +195,8 @@ pub async fn create_app(
 }
 
 /// `GET /cis/v1/applications`.
-pub async fn list_apps(
-    State(state): State<AppState>,
-    auth: Authorized<rules::AppsRead>,
-) -> ApiResult<impl IntoResponse> {
-    let apps = state.store.tenant(auth.tenant()).list_apps().await?;
+pub async fn list_apps(auth: Authorized<rules::AppsRead>) -> ApiResult<impl IntoResponse> {
+    let apps = auth.store.list_apps().await?;
     Ok(envelope(
         apps.into_iter().map(AppView::new).collect::<Vec<_>>(),
     ))
@@ -211,13 +204,11 @@ pub async fn list_apps(
 
 /// `GET /cis/v1/applications/{appId}`.
 pub async fn get_app(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsRead>,
     ApiPath(app_id): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let app = state
+    let app = auth
         .store
-        .tenant(auth.tenant())
         .get_app(&AppId::from_string(app_id))
         .await
         .map_err(app_not_found)?;
@@ -226,14 +217,12 @@ pub async fn get_app(
 
 /// `PUT /cis/v1/applications/{appId}`: present fields replace the stored ones.
 pub async fn update_app(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsEdit>,
     ApiPath(app_id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateAppRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let result = state
+    let result = auth
         .store
-        .tenant(auth.tenant())
         .update_app(&AppId::from_string(app_id), move |app| {
             if let Some(v) = req.app_name {
                 app.name = v;
@@ -270,11 +259,10 @@ pub async fn update_app(
 
 /// `DELETE /cis/v1/applications/{appId}`: the app, its clients and (later) its user links.
 pub async fn delete_app(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsDelete>,
     ApiPath(app_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let tenant = state.store.tenant(auth.tenant());
+    let tenant = &auth.store;
     let app_id = AppId::from_string(app_id);
     let app = tenant.get_app(&app_id).await.map_err(app_not_found)?;
     if app.is_management {
@@ -288,7 +276,6 @@ pub async fn delete_app(
 
 /// `POST /cis/v1/applications/{appId}/clients`: the secret is in this answer only.
 pub async fn create_client(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsCreate>,
     ApiPath(app_id): ApiPath<String>,
     ApiJson(req): ApiJson<CreateClientRequest>,
@@ -301,9 +288,8 @@ pub async fn create_client(
     };
     input.validate()?;
     let secret = ClientSecret::generate();
-    let client = state
+    let client = auth
         .store
-        .tenant(auth.tenant())
         .create_client(&AppId::from_string(app_id), &input, &secret.hash())
         .await
         .map_err(app_not_found)?;
@@ -315,11 +301,10 @@ pub async fn create_client(
 
 /// `GET /cis/v1/applications/{appId}/clients`.
 pub async fn list_clients(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsRead>,
     ApiPath(app_id): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let tenant = state.store.tenant(auth.tenant());
+    let tenant = &auth.store;
     let app_id = AppId::from_string(app_id);
     tenant.get_app(&app_id).await.map_err(app_not_found)?;
     let clients = tenant.list_clients(&app_id).await?;
@@ -333,13 +318,11 @@ pub async fn list_clients(
 
 /// `GET /cis/v1/applications/{appId}/clients/{clientId}`.
 pub async fn get_client(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsRead>,
     ApiPath((app_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
-    let client = state
+    let client = auth
         .store
-        .tenant(auth.tenant())
         .get_client(
             &AppId::from_string(app_id),
             &ClientId::from_string(client_id),
@@ -351,13 +334,10 @@ pub async fn get_client(
 
 /// `DELETE /cis/v1/applications/{appId}/clients/{clientId}`.
 pub async fn delete_client(
-    State(state): State<AppState>,
     auth: Authorized<rules::AppsDelete>,
     ApiPath((app_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .tenant(auth.tenant())
+    auth.store
         .delete_client(
             &AppId::from_string(app_id),
             &ClientId::from_string(client_id),

@@ -38,7 +38,7 @@ pub struct Credentials {
 
 pub struct TestApp {
     pub router: Router,
-    pub store: Arc<Store>,
+    pub store: Store,
     pub keys: Arc<KeyRing>,
     pub tenant: TenantId,
     pub admin: Credentials,
@@ -56,7 +56,7 @@ pub async fn store() -> Store {
 
 impl TestApp {
     pub async fn new() -> Self {
-        let store = Arc::new(store().await);
+        let store = store().await;
         let keys = Arc::new(KeyRing::load(&store, ISSUER.into()).await.unwrap());
         let tenant = store.create_tenant("test").await.unwrap().tenant_id;
         let admin = Self::management_client(&store, &tenant).await;

@@ -1,11 +1,9 @@
 //! `POST /cis/v1/users/bulk`: up to 1000 creates, each succeeding or failing on its own.
 
-use super::{prepare_create, scope_of, AppParam};
+use super::prepare_create;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{envelope, ApiJson, ApiQuery};
-use crate::state::AppState;
-use axum::extract::State;
+use crate::extract::{envelope, ApiJson};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use roster_core::user::CreateUserInput;
@@ -31,29 +29,18 @@ struct BulkResult<'a> {
     errors: Vec<ItemError>,
 }
 
+/// The item's status and message, as the same error would be answered alone.
 fn item_error(index: usize, e: Error) -> ItemError {
-    let (message, error_code) = match e {
-        Error::Invalid(m) => (m.join("; "), 400),
-        Error::NotFound(m) => (m, 404),
-        Error::Conflict { message, .. } => (message, 409),
-        Error::Forbidden(m) => (m, 403),
-        Error::Unavailable(_) => ("Service temporarily unavailable".into(), 503),
-        Error::Internal(detail) => {
-            tracing::error!(error = %detail, index, "bulk create item failed");
-            ("Something went wrong - Internal server error".into(), 500)
-        }
-    };
+    let e = ApiError::from(e);
     ItemError {
         index,
-        message,
-        error_code,
+        message: e.message(),
+        error_code: e.status().as_u16(),
     }
 }
 
 pub async fn bulk_create(
-    State(state): State<AppState>,
     auth: Authorized<rules::UsersCreate>,
-    ApiQuery(param): ApiQuery<AppParam>,
     ApiJson(items): ApiJson<Vec<Value>>,
 ) -> ApiResult<impl IntoResponse> {
     if items.len() > BULK_MAX {
@@ -62,7 +49,6 @@ pub async fn bulk_create(
         )));
     }
     let total = items.len();
-    let scope = scope_of(&auth.principal, param.app_id);
     let mut errors = Vec::new();
     let mut valid = Vec::with_capacity(total);
     let mut positions = Vec::with_capacity(total);
@@ -78,7 +64,7 @@ pub async fn bulk_create(
                 continue;
             }
         };
-        match prepare_create(&state, &auth.principal, &scope, input).await {
+        match prepare_create(&auth.store, &auth.scope, input).await {
             Ok(new) => {
                 valid.push(new);
                 positions.push(index);
@@ -86,10 +72,9 @@ pub async fn bulk_create(
             Err(e) => errors.push(item_error(index, e)),
         }
     }
-    let outcomes = state
+    let outcomes = auth
         .store
-        .tenant(auth.tenant())
-        .bulk_create_users(scope.app(), &valid)
+        .bulk_create_users(auth.scope.app(), &valid)
         .await?;
     let mut views = Vec::with_capacity(outcomes.len());
     for (index, outcome) in positions.into_iter().zip(outcomes) {

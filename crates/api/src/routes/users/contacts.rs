@@ -1,31 +1,23 @@
 //! Verifying and removing a user's emails and phone numbers.
 
-use super::{scope_of, AppParam};
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJsonOrEmpty, ApiPath, ApiQuery};
-use crate::state::AppState;
-use axum::extract::State;
+use crate::extract::{ApiJsonOrEmpty, ApiPath};
 use axum::http::StatusCode;
 use roster_core::time::now_ms;
 use roster_core::user::{email_key, parse_email, parse_phone, User, UserId, VerifyInput};
-use roster_core::{Error, Principal};
+use roster_core::Error;
 
-async fn change<F>(
-    state: &AppState,
-    principal: &Principal,
-    app_id: Option<String>,
-    user_id: String,
-    f: F,
-) -> ApiResult<()>
+type Edit = Authorized<rules::UsersEdit>;
+
+async fn change<F>(auth: &Edit, user_id: String, f: F) -> ApiResult<()>
 where
     F: FnOnce(&mut User) -> Result<(), Error> + Send,
 {
-    let scope = scope_of(principal, app_id);
-    state
-        .store
-        .tenant(&principal.tenant_id)
-        .update_user(&scope, &UserId::from_string(user_id), |user, _| f(user))
+    auth.store
+        .update_user(&auth.scope, &UserId::from_string(user_id), |user, _| {
+            f(user)
+        })
         .await?;
     Ok(())
 }
@@ -42,15 +34,13 @@ fn phone_of(raw: &str) -> Result<String, ApiError> {
 
 /// `POST /cis/v1/users/{user_id}/emails/{email}/verify`.
 pub async fn verify_email(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersEdit>,
+    auth: Edit,
     ApiPath((user_id, email)): ApiPath<(String, String)>,
-    ApiQuery(param): ApiQuery<AppParam>,
     ApiJsonOrEmpty(body): ApiJsonOrEmpty<VerifyInput>,
 ) -> ApiResult<StatusCode> {
     let key = email_of(&email)?;
     let to_primary = body.change_to_primary.unwrap_or(false);
-    change(&state, &auth.principal, param.app_id, user_id, move |u| {
+    change(&auth, user_id, move |u| {
         u.verify_email(&key, to_primary, now_ms())
     })
     .await?;
@@ -59,15 +49,13 @@ pub async fn verify_email(
 
 /// `POST /cis/v1/users/{user_id}/phone-numbers/{phone_number}/verify`.
 pub async fn verify_phone(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersEdit>,
+    auth: Edit,
     ApiPath((user_id, phone)): ApiPath<(String, String)>,
-    ApiQuery(param): ApiQuery<AppParam>,
     ApiJsonOrEmpty(body): ApiJsonOrEmpty<VerifyInput>,
 ) -> ApiResult<StatusCode> {
     let phone = phone_of(&phone)?;
     let to_primary = body.change_to_primary.unwrap_or(false);
-    change(&state, &auth.principal, param.app_id, user_id, move |u| {
+    change(&auth, user_id, move |u| {
         u.verify_phone(&phone, to_primary, now_ms())
     })
     .await?;
@@ -76,13 +64,11 @@ pub async fn verify_phone(
 
 /// `DELETE /cis/v1/users/{user_id}/emails/{email}` (secondary emails only).
 pub async fn remove_email(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersEdit>,
+    auth: Edit,
     ApiPath((user_id, email)): ApiPath<(String, String)>,
-    ApiQuery(param): ApiQuery<AppParam>,
 ) -> ApiResult<StatusCode> {
     let key = email_of(&email)?;
-    change(&state, &auth.principal, param.app_id, user_id, move |u| {
+    change(&auth, user_id, move |u| {
         u.remove_secondary_email(&key, now_ms())
     })
     .await?;
@@ -91,13 +77,11 @@ pub async fn remove_email(
 
 /// `DELETE /cis/v1/users/{user_id}/phone-numbers/{phone_number}` (secondary only).
 pub async fn remove_phone(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersEdit>,
+    auth: Edit,
     ApiPath((user_id, phone)): ApiPath<(String, String)>,
-    ApiQuery(param): ApiQuery<AppParam>,
 ) -> ApiResult<StatusCode> {
     let phone = phone_of(&phone)?;
-    change(&state, &auth.principal, param.app_id, user_id, move |u| {
+    change(&auth, user_id, move |u| {
         u.remove_secondary_phone(&phone, now_ms())
     })
     .await?;

@@ -1,11 +1,9 @@
 //! Finding users: by id-like keys, the paged list and the count.
 
-use super::{scope_of, user_result, AppParam};
+use super::user_result;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{envelope, ApiPath, ApiQuery};
-use crate::state::AppState;
-use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use roster_core::user::{email_key, parse_email, parse_phone, ListQuery, Lookup, SortField};
@@ -14,18 +12,10 @@ use serde::{Deserialize, Serialize};
 pub const PAGE_LIMIT_DEFAULT: u64 = 100;
 pub const PAGE_LIMIT_MAX: u64 = 5000;
 
-async fn find(
-    state: &AppState,
-    auth: &roster_core::Principal,
-    app_id: Option<String>,
-    lookup: Lookup,
-) -> ApiResult<axum::response::Response> {
-    let scope = scope_of(auth, app_id);
-    let view = state
-        .store
-        .tenant(&auth.tenant_id)
-        .find_user(&scope, &lookup)
-        .await?;
+type Read = Authorized<rules::UsersRead>;
+
+async fn find(auth: &Read, lookup: Lookup) -> ApiResult<axum::response::Response> {
+    let view = auth.store.find_user(&auth.scope, &lookup).await?;
     Ok(user_result(&view).into_response())
 }
 
@@ -48,59 +38,43 @@ fn text_lookup(field: &str, raw: &str) -> Result<String, ApiError> {
 }
 
 /// `GET /cis/v1/users/email/{email}` (primary email, any letter case).
-pub async fn by_email(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersRead>,
-    ApiPath(email): ApiPath<String>,
-    ApiQuery(param): ApiQuery<AppParam>,
-) -> ApiResult<impl IntoResponse> {
-    find(&state, &auth.principal, param.app_id, email_lookup(&email)?).await
+pub async fn by_email(auth: Read, ApiPath(email): ApiPath<String>) -> ApiResult<impl IntoResponse> {
+    find(&auth, email_lookup(&email)?).await
 }
 
 /// `GET /cis/v1/users/phone-number/{phone_number}` and the deprecated `/phone/{..}`.
-pub async fn by_phone(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersRead>,
-    ApiPath(phone): ApiPath<String>,
-    ApiQuery(param): ApiQuery<AppParam>,
-) -> ApiResult<impl IntoResponse> {
+pub async fn by_phone(auth: Read, ApiPath(phone): ApiPath<String>) -> ApiResult<impl IntoResponse> {
     let lookup = phone_lookup("phone_number", &phone)?;
-    find(&state, &auth.principal, param.app_id, lookup).await
+    find(&auth, lookup).await
 }
 
 /// `GET /cis/v1/users/external-user-id/{external_user_id}`.
 pub async fn by_external_user_id(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersRead>,
+    auth: Read,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(param): ApiQuery<AppParam>,
 ) -> ApiResult<impl IntoResponse> {
     let lookup = Lookup::ExternalUserId(text_lookup("external_user_id", &id)?);
-    find(&state, &auth.principal, param.app_id, lookup).await
+    find(&auth, lookup).await
 }
 
 /// `GET /cis/v1/users/username/{username}` (per app, any letter case).
 pub async fn by_username(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersRead>,
+    auth: Read,
     ApiPath(username): ApiPath<String>,
-    ApiQuery(param): ApiQuery<AppParam>,
 ) -> ApiResult<impl IntoResponse> {
     let lookup = Lookup::Username(text_lookup("username", &username)?.to_lowercase());
-    find(&state, &auth.principal, param.app_id, lookup).await
+    find(&auth, lookup).await
 }
 
 #[derive(Deserialize)]
 pub struct IdentifierParams {
     identifier_name: Option<String>,
     identifier_value: Option<String>,
-    app_id: Option<String>,
 }
 
 /// `GET /cis/v1/users/identifier?identifier_name=..&identifier_value=..`.
 pub async fn by_identifier(
-    State(state): State<AppState>,
-    auth: Authorized<rules::UsersRead>,
+    auth: Read,
     ApiQuery(p): ApiQuery<IdentifierParams>,
 ) -> ApiResult<impl IntoResponse> {
     let mut missing = Vec::new();
@@ -127,7 +101,7 @@ pub async fn by_identifier(
             )))
         }
     };
-    find(&state, &auth.principal, p.app_id, lookup).await
+    find(&auth, lookup).await
 }
 
 #[derive(Deserialize)]
@@ -138,7 +112,6 @@ pub struct ListParams {
     search_prefix: Option<String>,
     sort_field: Option<String>,
     sort_order: Option<String>,
-    app_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -233,18 +206,12 @@ fn list_query(p: &ListParams) -> Result<ListQuery, ApiError> {
 
 /// `GET /cis/v1/users`.
 pub async fn list_users(
-    State(state): State<AppState>,
     auth: Authorized<rules::UsersList>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<impl IntoResponse> {
     refuse_search(params.search.as_deref())?;
     let query = list_query(&params)?;
-    let scope = scope_of(&auth.principal, params.app_id.clone());
-    let (views, total) = state
-        .store
-        .tenant(auth.tenant())
-        .list_users(&scope, &query)
-        .await?;
+    let (views, total) = auth.store.list_users(&auth.scope, &query).await?;
     let page = UserPage {
         total_count: total,
         page_info: PageInfo {
@@ -259,7 +226,6 @@ pub async fn list_users(
 #[derive(Deserialize)]
 pub struct CountParams {
     search: Option<String>,
-    app_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -269,16 +235,10 @@ struct UserCount {
 
 /// `GET /cis/v1/users/count`.
 pub async fn count_users(
-    State(state): State<AppState>,
     auth: Authorized<rules::UsersCount>,
     ApiQuery(params): ApiQuery<CountParams>,
 ) -> ApiResult<impl IntoResponse> {
     refuse_search(params.search.as_deref())?;
-    let scope = scope_of(&auth.principal, params.app_id);
-    let n = state
-        .store
-        .tenant(auth.tenant())
-        .count_users(&scope)
-        .await?;
+    let n = auth.store.count_users(&auth.scope).await?;
     Ok(envelope(UserCount { user_count: n }))
 }
