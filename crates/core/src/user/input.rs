@@ -2,8 +2,8 @@
 //! Every message names the field it is about.
 
 use super::{
-    email_key, parse_email, parse_phone, Address, AddressType, Contact, DelegatedAccess,
-    Membership, Name, Profile, User, UserId, UserStatus,
+    Address, AddressType, Contact, DelegatedAccess, Email, EmailKey, Membership, Name, PhoneNumber,
+    Profile, User, UserId, UserStatus,
 };
 use crate::Error;
 use serde::Deserialize;
@@ -243,7 +243,7 @@ fn address(p: &mut Problems, input: AddressInput, now: i64) -> Address {
     }
 }
 
-fn secondary_emails(p: &mut Problems, values: Vec<String>) -> Vec<String> {
+fn secondary_emails(p: &mut Problems, values: Vec<String>) -> Vec<Email> {
     if values.len() > SECONDARY_MAX {
         p.push(format!(
             "secondary_emails must have at most {SECONDARY_MAX} entries"
@@ -252,11 +252,11 @@ fn secondary_emails(p: &mut Problems, values: Vec<String>) -> Vec<String> {
     values
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| p.take(parse_email(&format!("secondary_emails[{i}]"), v)))
+        .filter_map(|(i, v)| p.take(Email::parse(&format!("secondary_emails[{i}]"), v)))
         .collect()
 }
 
-fn secondary_phones(p: &mut Problems, values: Vec<String>) -> Vec<String> {
+fn secondary_phones(p: &mut Problems, values: Vec<String>) -> Vec<PhoneNumber> {
     if values.len() > SECONDARY_MAX {
         p.push(format!(
             "secondary_phone_numbers must have at most {SECONDARY_MAX} entries"
@@ -265,27 +265,32 @@ fn secondary_phones(p: &mut Problems, values: Vec<String>) -> Vec<String> {
     values
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| p.take(parse_phone(&format!("secondary_phone_numbers[{i}]"), v)))
+        .filter_map(|(i, v)| {
+            p.take(PhoneNumber::parse(
+                &format!("secondary_phone_numbers[{i}]"),
+                v,
+            ))
+        })
         .collect()
 }
 
 /// Adds secondary emails not already on the user (case-insensitively, primary included).
-fn add_secondary_emails(user: &mut User, values: Vec<String>) {
+fn add_secondary_emails(user: &mut User, values: Vec<Email>) {
     for v in values {
-        let key = email_key(&v);
-        let known = user.email.iter().any(|e| email_key(&e.value) == key)
+        let key = v.key();
+        let known = user.email.iter().any(|e| e.value.key() == key)
             || user
                 .profile
                 .secondary_emails
                 .iter()
-                .any(|e| email_key(&e.value) == key);
+                .any(|e| e.value.key() == key);
         if !known {
             user.profile.secondary_emails.push(Contact::unverified(v));
         }
     }
 }
 
-fn add_secondary_phones(user: &mut User, values: Vec<String>) {
+fn add_secondary_phones(user: &mut User, values: Vec<PhoneNumber>) {
     for v in values {
         let known = user.phone_number.iter().any(|e| e.value == v)
             || user
@@ -310,10 +315,10 @@ impl CreateUserInput {
                 "credentials are not available yet: create the user, then set a password".into(),
             );
         }
-        let email = self.email.and_then(|v| p.take(parse_email("email", &v)));
+        let email = self.email.and_then(|v| p.take(Email::parse("email", &v)));
         let phone = self
             .phone_number
-            .and_then(|v| p.take(parse_phone("phone_number", &v)));
+            .and_then(|v| p.take(PhoneNumber::parse("phone_number", &v)));
         let username = opt_text(&mut p, "username", self.username, ID_MAX);
         if email.is_none() && phone.is_none() && username.is_none() && p.0.is_empty() {
             p.push("one of email, phone_number or username is required".into());
@@ -401,10 +406,10 @@ impl UpdateUserInput {
         now: i64,
     ) -> Result<(), Error> {
         let mut p = Problems::default();
-        let email = self.email.and_then(|v| p.take(parse_email("email", &v)));
+        let email = self.email.and_then(|v| p.take(Email::parse("email", &v)));
         let phone = self
             .phone_number
-            .and_then(|v| p.take(parse_phone("phone_number", &v)));
+            .and_then(|v| p.take(PhoneNumber::parse("phone_number", &v)));
         let sec_emails = self.secondary_emails.map(|v| secondary_emails(&mut p, v));
         let sec_phones = self
             .secondary_phone_numbers
@@ -445,16 +450,16 @@ impl UpdateUserInput {
         p.finish()?;
 
         if let Some(v) = email {
-            if user.email.as_ref().map(|e| email_key(&e.value)) != Some(email_key(&v)) {
-                let key = email_key(&v);
+            let key = v.key();
+            if user.email.as_ref().map(|e| e.value.key()) != Some(key.clone()) {
                 user.profile
                     .secondary_emails
-                    .retain(|e| email_key(&e.value) != key);
+                    .retain(|e| e.value.key() != key);
                 user.email = Some(Contact::unverified(v));
             }
         }
         if let Some(v) = phone {
-            if user.phone_number.as_ref().map(|e| e.value.as_str()) != Some(v.as_str()) {
+            if user.phone_number.as_ref().map(|e| &e.value) != Some(&v) {
                 user.profile
                     .secondary_phone_numbers
                     .retain(|e| e.value != v);
@@ -517,8 +522,13 @@ impl UpdateUserInput {
 impl User {
     /// Marks a primary or secondary email verified; with `to_primary`, a secondary one
     /// becomes the primary and the old primary a secondary (keeping its state).
-    pub fn verify_email(&mut self, key: &str, to_primary: bool, now: i64) -> Result<(), Error> {
-        if let Some(primary) = self.email.as_mut().filter(|e| email_key(&e.value) == key) {
+    pub fn verify_email(
+        &mut self,
+        key: &EmailKey,
+        to_primary: bool,
+        now: i64,
+    ) -> Result<(), Error> {
+        if let Some(primary) = self.email.as_mut().filter(|e| e.value.key() == *key) {
             mark(primary, now);
             self.updated_at = now;
             return Ok(());
@@ -527,7 +537,7 @@ impl User {
             .profile
             .secondary_emails
             .iter()
-            .position(|e| email_key(&e.value) == key)
+            .position(|e| e.value.key() == *key)
             .ok_or_else(|| Error::NotFound("Email not found for this user".into()))?;
         mark(&mut self.profile.secondary_emails[index], now);
         if to_primary {
@@ -540,8 +550,13 @@ impl User {
         Ok(())
     }
 
-    pub fn verify_phone(&mut self, phone: &str, to_primary: bool, now: i64) -> Result<(), Error> {
-        if let Some(primary) = self.phone_number.as_mut().filter(|e| e.value == phone) {
+    pub fn verify_phone(
+        &mut self,
+        phone: &PhoneNumber,
+        to_primary: bool,
+        now: i64,
+    ) -> Result<(), Error> {
+        if let Some(primary) = self.phone_number.as_mut().filter(|e| e.value == *phone) {
             mark(primary, now);
             self.updated_at = now;
             return Ok(());
@@ -550,7 +565,7 @@ impl User {
             .profile
             .secondary_phone_numbers
             .iter()
-            .position(|e| e.value == phone)
+            .position(|e| e.value == *phone)
             .ok_or_else(|| Error::NotFound("Phone number not found for this user".into()))?;
         mark(&mut self.profile.secondary_phone_numbers[index], now);
         if to_primary {
@@ -563,12 +578,8 @@ impl User {
         Ok(())
     }
 
-    pub fn remove_secondary_email(&mut self, key: &str, now: i64) -> Result<(), Error> {
-        if self
-            .email
-            .as_ref()
-            .is_some_and(|e| email_key(&e.value) == key)
-        {
+    pub fn remove_secondary_email(&mut self, key: &EmailKey, now: i64) -> Result<(), Error> {
+        if self.email.as_ref().is_some_and(|e| e.value.key() == *key) {
             return Err(Error::invalid(
                 "email is the primary email: only secondary emails can be removed",
             ));
@@ -576,7 +587,7 @@ impl User {
         let before = self.profile.secondary_emails.len();
         self.profile
             .secondary_emails
-            .retain(|e| email_key(&e.value) != key);
+            .retain(|e| e.value.key() != *key);
         if self.profile.secondary_emails.len() == before {
             return Err(Error::NotFound("Email not found for this user".into()));
         }
@@ -584,8 +595,12 @@ impl User {
         Ok(())
     }
 
-    pub fn remove_secondary_phone(&mut self, phone: &str, now: i64) -> Result<(), Error> {
-        if self.phone_number.as_ref().is_some_and(|e| e.value == phone) {
+    pub fn remove_secondary_phone(&mut self, phone: &PhoneNumber, now: i64) -> Result<(), Error> {
+        if self
+            .phone_number
+            .as_ref()
+            .is_some_and(|e| e.value == *phone)
+        {
             return Err(Error::invalid(
                 "phone_number is the primary phone number: only secondary numbers can be removed",
             ));
@@ -593,7 +608,7 @@ impl User {
         let before = self.profile.secondary_phone_numbers.len();
         self.profile
             .secondary_phone_numbers
-            .retain(|e| e.value != phone);
+            .retain(|e| e.value != *phone);
         if self.profile.secondary_phone_numbers.len() == before {
             return Err(Error::NotFound(
                 "Phone number not found for this user".into(),
@@ -604,7 +619,7 @@ impl User {
     }
 }
 
-fn mark(contact: &mut Contact, now: i64) {
+fn mark<T>(contact: &mut Contact<T>, now: i64) {
     if !contact.verified {
         contact.verified = true;
         contact.verified_at = Some(now);
@@ -650,7 +665,7 @@ mod tests {
         .unwrap()
         .user;
         assert_eq!(u.status, UserStatus::Pending);
-        assert_eq!(u.phone_number.unwrap().value, "+16502530000");
+        assert_eq!(u.phone_number.unwrap().value.as_str(), "+16502530000");
         assert_eq!(u.birthday.as_deref(), Some("1990-05-17"));
         assert_eq!(
             u.profile.address.unwrap().address_type,
@@ -725,7 +740,7 @@ mod tests {
             u.custom_data,
             json!({"keep": 1, "new": true}).as_object().unwrap().clone()
         );
-        assert_eq!(u.email.as_ref().unwrap().value, "new@example.com");
+        assert_eq!(u.email.as_ref().unwrap().value.as_str(), "new@example.com");
         assert!(!u.email.as_ref().unwrap().verified);
         let sec: Vec<_> = u
             .profile
@@ -749,23 +764,30 @@ mod tests {
         ));
     }
 
+    fn key(email: &str) -> EmailKey {
+        Email::parse("email", email).unwrap().key()
+    }
+
     #[test]
     fn verify_and_promote() {
         let mut u = user();
-        u.verify_email("b@example.com", true, 5).unwrap();
-        assert_eq!(u.email.as_ref().unwrap().value, "b@example.com");
+        u.verify_email(&key("b@example.com"), true, 5).unwrap();
+        assert_eq!(u.email.as_ref().unwrap().value.as_str(), "b@example.com");
         assert!(u.email.as_ref().unwrap().verified);
-        assert_eq!(u.profile.secondary_emails[0].value, "a@example.com");
+        assert_eq!(
+            u.profile.secondary_emails[0].value.as_str(),
+            "a@example.com"
+        );
         assert!(!u.profile.secondary_emails[0].verified);
         assert!(matches!(
-            u.verify_email("zz@example.com", false, 5),
+            u.verify_email(&key("zz@example.com"), false, 5),
             Err(Error::NotFound(_))
         ));
         assert!(matches!(
-            u.remove_secondary_email("b@example.com", 6),
+            u.remove_secondary_email(&key("b@example.com"), 6),
             Err(Error::Invalid(_))
         ));
-        u.remove_secondary_email("a@example.com", 6).unwrap();
+        u.remove_secondary_email(&key("a@example.com"), 6).unwrap();
         assert!(u.profile.secondary_emails.is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! what the store holds of the batch's identifiers. Pure: the store gathers [`Found`],
 //! calls [`decide`], and writes what it decided.
 
-use super::{email_key, NewUser, UserId};
+use super::{NewUser, UserId};
 use crate::UniqueKey;
 use std::collections::{HashMap, HashSet};
 
@@ -51,8 +51,8 @@ impl Claim {
         let u = &new.user;
         Self {
             user_id: u.user_id.clone(),
-            email: u.email.as_ref().map(|e| email_key(&e.value)),
-            phone_number: u.phone_number.as_ref().map(|p| p.value.clone()),
+            email: u.email.as_ref().map(|e| e.value.key().as_str().to_owned()),
+            phone_number: u.phone_number.as_ref().map(|p| p.value.as_str().to_owned()),
             external_user_id: u.external_user_id.clone(),
             username: new.username.as_deref().map(str::to_lowercase),
             external_account_id: new.external_account_id.clone(),

@@ -4,7 +4,7 @@ mod contact;
 mod input;
 mod link;
 
-pub use contact::{email_key, parse_email, parse_phone};
+pub use contact::{Email, EmailKey, PhoneNumber};
 pub use input::{
     AddressInput, CreateUserInput, DelegatedAccessInput, NameInput, NewUser, UpdateUserInput,
     VerifyInput, CUSTOM_DATA_MAX_BYTES,
@@ -18,16 +18,16 @@ pub use crate::id::UserId;
 
 /// An email or phone number with its verification state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Contact {
-    pub value: String,
+pub struct Contact<T> {
+    pub value: T,
     #[serde(default)]
     pub verified: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<i64>,
 }
 
-impl Contact {
-    pub fn unverified(value: String) -> Self {
+impl<T> Contact<T> {
+    pub fn unverified(value: T) -> Self {
         Self {
             value,
             verified: false,
@@ -122,9 +122,9 @@ pub struct DelegatedAccess {
 #[serde(default)]
 pub struct Profile {
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub secondary_emails: Vec<Contact>,
+    pub secondary_emails: Vec<Contact<Email>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub secondary_phone_numbers: Vec<Contact>,
+    pub secondary_phone_numbers: Vec<Contact<PhoneNumber>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,8 +152,8 @@ pub struct Identity {
 #[derive(Clone, Debug, PartialEq)]
 pub struct User {
     pub user_id: UserId,
-    pub email: Option<Contact>,
-    pub phone_number: Option<Contact>,
+    pub email: Option<Contact<Email>>,
+    pub phone_number: Option<Contact<PhoneNumber>>,
     pub external_user_id: Option<String>,
     pub status: UserStatus,
     pub status_changed_at: i64,
@@ -209,10 +209,10 @@ impl Scope {
 /// A unique way to find one user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {
-    /// Lower-cased primary email.
-    Email(String),
-    /// E.164 primary phone.
-    Phone(String),
+    /// The primary email.
+    Email(EmailKey),
+    /// The primary phone.
+    Phone(PhoneNumber),
     ExternalUserId(String),
     /// Lower-cased username, per app.
     Username(String),

@@ -1,6 +1,7 @@
 //! Users API: create validation and normalisation.
 
-use crate::users::{assert_bad_request, assert_conflict, Ctx, USERS};
+use crate::users::{assert_bad_request, assert_conflict, text, Ctx, USERS};
+use axum::http::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
@@ -48,7 +49,7 @@ async fn create_validation_names_the_field() {
         (json!({"email": ""}), "email"),
         (json!({"phone_number": "6502530000"}), "phone_number"),
         (json!({"phone_number": "+1 555 0100"}), "phone_number"),
-        (json!({"phone_number": "+15555550123"}), "phone_number"),
+        (json!({"phone_number": "+1555555012"}), "phone_number"),
         (json!({"username": " "}), "username"),
         (
             json!({"email": "a@example.com", "secondary_emails": ["ok@example.com", "bad"]}),
@@ -295,4 +296,24 @@ async fn malformed_bodies_are_400() {
         .await;
     assert_bad_request(&r, "name");
     assert_eq!(ctx.count(&ctx.admin, "").await, 0);
+}
+
+/// Real provisioning tools create users with fictional `+1555…` numbers (`DECISIONS.md`:
+/// E.164 and a possible length, not a "valid" number).
+#[tokio::test]
+async fn fictional_phone_numbers_are_accepted_and_found() {
+    let ctx = Ctx::new().await;
+    let r = ctx
+        .post(
+            &ctx.shop_token,
+            USERS,
+            json!({"phone_number": "+1 555 000 1111", "secondary_phone_numbers": ["+15550109999"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", text(&r));
+    assert_eq!(r.json()["result"]["phone_number"]["value"], "+15550001111");
+    let found = ctx
+        .get(&ctx.shop_token, "/cis/v1/users/phone-number/%2B15550001111")
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", text(&found));
 }

@@ -164,7 +164,7 @@ async fn malformed_lookup_values_are_400() {
         ("email/%20", "email"),
         ("phone-number/6502530000", "phone_number"),
         ("phone-number/%2B1", "phone_number"),
-        ("phone/%2B15555550123", "phone_number"),
+        ("phone/%2B1555555012", "phone_number"),
         ("phone-number/phone", "phone_number"),
         ("external-user-id/%20", "external_user_id"),
         ("username/%20", "username"),

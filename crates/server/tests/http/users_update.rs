@@ -234,7 +234,7 @@ async fn update_validation_names_the_field() {
         (json!({"status": "active"}), "status"),
         (json!({"status": "Deleted"}), "status"),
         (json!({"email": "nope"}), "email"),
-        (json!({"phone_number": "+15555550123"}), "phone_number"),
+        (json!({"phone_number": "+1555555012"}), "phone_number"),
         (json!({"secondary_emails": ["bad"]}), "secondary_emails[0]"),
         (
             json!({"secondary_phone_numbers": ["123"]}),

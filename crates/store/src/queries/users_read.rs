@@ -3,8 +3,8 @@
 use super::common::from_json;
 use crate::db::{args, Arg, Db, Dialect, Row};
 use roster_core::user::{
-    Contact, Identity, ListQuery, Lookup, Membership, Profile, Scope, SortField, User, UserId,
-    UserStatus, UserView,
+    Contact, Email, Identity, ListQuery, Lookup, Membership, PhoneNumber, Profile, Scope,
+    SortField, User, UserId, UserStatus, UserView,
 };
 use roster_core::{AppId, Error, StoreError, TenantId};
 
@@ -61,7 +61,7 @@ pub(crate) fn scope_app(scope: &Scope) -> &str {
     scope.app().map_or("", AppId::as_str)
 }
 
-fn contact(value: Option<String>, verified: bool, at: Option<i64>) -> Option<Contact> {
+fn contact<T>(value: Option<T>, verified: bool, at: Option<i64>) -> Option<Contact<T>> {
     value.map(|value| Contact {
         value,
         verified,
@@ -74,12 +74,12 @@ pub(crate) fn view_from_row(row: &Row) -> Result<UserView, StoreError> {
     let user = User {
         user_id: UserId::from_string(row.text("user_id")?),
         email: contact(
-            row.opt_text("email")?,
+            row.opt_text("email")?.map(Email::from_stored),
             row.bool("email_verified")?,
             row.opt_int("email_verified_at")?,
         ),
         phone_number: contact(
-            row.opt_text("phone_number")?,
+            row.opt_text("phone_number")?.map(PhoneNumber::from_stored),
             row.bool("phone_verified")?,
             row.opt_int("phone_verified_at")?,
         ),
@@ -174,17 +174,17 @@ pub(crate) async fn find_user(
     lookup: &Lookup,
 ) -> Result<UserView, Error> {
     let (condition, value) = match lookup {
-        Lookup::Email(v) => ("u.email_key = $3", v),
-        Lookup::Phone(v) => ("u.phone_number = $3", v),
-        Lookup::ExternalUserId(v) => ("u.external_user_id = $3", v),
-        Lookup::Username(v) if scope.app().is_some() => ("m.username_key = $3", v),
+        Lookup::Email(v) => ("u.email_key = $3", v.as_str()),
+        Lookup::Phone(v) => ("u.phone_number = $3", v.as_str()),
+        Lookup::ExternalUserId(v) => ("u.external_user_id = $3", v.as_str()),
+        Lookup::Username(v) if scope.app().is_some() => ("m.username_key = $3", v.as_str()),
         Lookup::Username(v) => (
             "u.user_id IN (SELECT x.user_id FROM user_apps x WHERE x.tenant_id = $1 AND x.username_key = $3)",
-            v,
+            v.as_str(),
         ),
         Lookup::IdpIdentifier(v) => (
             "u.user_id IN (SELECT i.user_id FROM user_identities i WHERE i.tenant_id = $1 AND i.identifier = $3)",
-            v,
+            v.as_str(),
         ),
     };
     let sql = format!(

@@ -3,7 +3,7 @@
 use super::common::{delete_some, to_json};
 use super::users_read::{read_view, user_err, user_not_found};
 use crate::db::{args, Arg, Db};
-use roster_core::user::{email_key, Identity, Membership, Scope, User, UserId, UserView};
+use roster_core::user::{Identity, Membership, Scope, User, UserId, UserView};
 use roster_core::{AppId, Error, StoreError, TenantId};
 
 /// A user's stored forms that are not fields of `User`.
@@ -16,7 +16,7 @@ pub(crate) struct UserDocs {
 impl UserDocs {
     pub(crate) fn of(u: &User) -> Result<Self, StoreError> {
         Ok(Self {
-            email_key: u.email.as_ref().map(|e| email_key(&e.value)),
+            email_key: u.email.as_ref().map(|e| e.value.key().as_str().to_owned()),
             profile: to_json(&u.profile)?,
             custom: to_json(&u.custom_data)?,
         })

@@ -3,7 +3,8 @@
 
 use crate::{new_app, setup};
 use roster_core::user::{
-    CreateUserInput, Created, ListQuery, Lookup, NewUser, Scope, SortField, UpdateUserInput, UserId,
+    CreateUserInput, Created, Email, ListQuery, Lookup, NewUser, PhoneNumber, Scope, SortField,
+    UpdateUserInput, UserId,
 };
 use roster_core::{AppId, Error, TenantId};
 use roster_store::Store;
@@ -63,7 +64,7 @@ async fn create_and_read_within_scopes() {
         .get_user(&Scope::Members(shop.clone()), &id)
         .await
         .unwrap();
-    assert_eq!(read.user.email.unwrap().value, "Jo@Example.com");
+    assert_eq!(read.user.email.unwrap().value.as_str(), "Jo@Example.com");
     assert_eq!(read.membership.unwrap().custom_app_data["k"], 1);
     // Another app of the tenant does not reach the user; the admin view does, without
     // app-level data unless it names the app.
@@ -212,8 +213,8 @@ async fn lookups_find_by_each_key_and_respect_scope() {
     let id = view.user.user_id;
     let members = Scope::Members(shop.clone());
     for lookup in [
-        Lookup::Email("jo@example.com".into()),
-        Lookup::Phone("+447911123456".into()),
+        Lookup::Email(Email::parse("e", "jo@example.com").unwrap().key()),
+        Lookup::Phone(PhoneNumber::parse("p", "+447911123456").unwrap()),
         Lookup::ExternalUserId("ext-1".into()),
         Lookup::Username("jouser".into()),
     ] {
@@ -242,8 +243,11 @@ async fn lookups_find_by_each_key_and_respect_scope() {
         ));
     }
     assert!(is_not_found(
-        t.find_user(&members, &Lookup::Email("nobody@example.com".into()))
-            .await
+        t.find_user(
+            &members,
+            &Lookup::Email(Email::parse("e", "nobody@example.com").unwrap().key())
+        )
+        .await
     ));
     assert!(is_not_found(
         t.find_user(&members, &Lookup::IdpIdentifier("google|123".into()))
@@ -315,7 +319,7 @@ async fn listing_pages_sorts_and_filters_by_prefix() {
             v.user
                 .email
                 .as_ref()
-                .map(|e| e.value.clone())
+                .map(|e| e.value.as_str().to_owned())
                 .unwrap_or_default()
         })
         .collect();
@@ -334,7 +338,7 @@ async fn listing_pages_sorts_and_filters_by_prefix() {
         .unwrap();
     assert_eq!(page.len(), 3);
     assert_eq!(
-        page[0].user.email.as_ref().unwrap().value,
+        page[0].user.email.as_ref().unwrap().value.as_str(),
         "bob@example.com"
     );
     let (page, total) = t
@@ -353,7 +357,7 @@ async fn listing_pages_sorts_and_filters_by_prefix() {
         .await
         .unwrap();
     assert_eq!(
-        page[0].user.phone_number.as_ref().unwrap().value,
+        page[0].user.phone_number.as_ref().unwrap().value.as_str(),
         "+16502530000"
     );
     assert_eq!(t.count_users(&members).await.unwrap(), 4);

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJsonOrEmpty, ApiPath};
 use axum::http::StatusCode;
 use roster_core::time::now_ms;
-use roster_core::user::{email_key, parse_email, parse_phone, User, UserId, VerifyInput};
+use roster_core::user::{Email, EmailKey, PhoneNumber, User, UserId, VerifyInput};
 use roster_core::Error;
 
 type Edit = Authorized<rules::UsersEdit>;
@@ -22,14 +22,14 @@ where
     Ok(())
 }
 
-fn email_of(raw: &str) -> Result<String, ApiError> {
-    parse_email("email", raw)
-        .map(|e| email_key(&e))
+fn email_of(raw: &str) -> Result<EmailKey, ApiError> {
+    Email::parse("email", raw)
+        .map(|e| e.key())
         .map_err(ApiError::bad_request)
 }
 
-fn phone_of(raw: &str) -> Result<String, ApiError> {
-    parse_phone("phone_number", raw).map_err(ApiError::bad_request)
+fn phone_of(raw: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse("phone_number", raw).map_err(ApiError::bad_request)
 }
 
 /// `POST /cis/v1/users/{user_id}/emails/{email}/verify`.

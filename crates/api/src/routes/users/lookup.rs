@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{envelope, ApiPath, ApiQuery};
 use axum::response::IntoResponse;
 use axum::Json;
-use roster_core::user::{email_key, parse_email, parse_phone, ListQuery, Lookup, SortField};
+use roster_core::user::{Email, ListQuery, Lookup, PhoneNumber, SortField};
 use serde::{Deserialize, Serialize};
 
 pub const PAGE_LIMIT_DEFAULT: u64 = 100;
@@ -20,12 +20,12 @@ async fn find(auth: &Read, lookup: Lookup) -> ApiResult<axum::response::Response
 }
 
 fn email_lookup(raw: &str) -> Result<Lookup, ApiError> {
-    let email = parse_email("email", raw).map_err(ApiError::bad_request)?;
-    Ok(Lookup::Email(email_key(&email)))
+    let email = Email::parse("email", raw).map_err(ApiError::bad_request)?;
+    Ok(Lookup::Email(email.key()))
 }
 
 fn phone_lookup(field: &str, raw: &str) -> Result<Lookup, ApiError> {
-    parse_phone(field, raw)
+    PhoneNumber::parse(field, raw)
         .map(Lookup::Phone)
         .map_err(ApiError::bad_request)
 }

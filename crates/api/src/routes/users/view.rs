@@ -1,7 +1,7 @@
 //! The `ApiUser` JSON of Transmit's Users API.
 
 use crate::routes::iso;
-use roster_core::user::{Contact, UserView};
+use roster_core::user::{Contact, Email, PhoneNumber, UserView};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -21,17 +21,17 @@ struct PhoneJson<'a> {
     verified_at: Option<String>,
 }
 
-fn email(c: &Contact) -> EmailJson<'_> {
+fn email(c: &Contact<Email>) -> EmailJson<'_> {
     EmailJson {
-        value: &c.value,
+        value: c.value.as_str(),
         email_verified: c.verified,
         verified_at: c.verified_at.map(iso),
     }
 }
 
-fn phone(c: &Contact) -> PhoneJson<'_> {
+fn phone(c: &Contact<PhoneNumber>) -> PhoneJson<'_> {
     PhoneJson {
-        value: &c.value,
+        value: c.value.as_str(),
         phone_number_verified: c.verified,
         verified_at: c.verified_at.map(iso),
     }
