@@ -6,6 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 binary="${1:-target/release/roster}"
 spec_dir="${ROSTER_SPEC_DIR:-../shared/reference/transmit}"
+if [ ! -f "$spec_dir/users-api.openapi.yml" ]; then
+    if [ "${CI:-}" = "true" ]; then
+        echo "conformance: Transmit's OpenAPI specs are missing from $spec_dir (CI must run this step)" >&2
+        exit 1
+    fi
+    echo "conformance: skipped: Transmit's OpenAPI specs are not in $spec_dir (set ROSTER_SPEC_DIR to the folder holding users-api.openapi.yml)"
+    exit 0
+fi
 venv="${ROSTER_VENV:-.venv}"
 examples="${SCHEMATHESIS_EXAMPLES:-30}"
 

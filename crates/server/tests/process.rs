@@ -406,3 +406,91 @@ async fn sigterm_stops_the_server_cleanly_and_migrate_is_idempotent() {
     let status = server.stop();
     assert!(status.success(), "{status:?}");
 }
+
+/// SQLite work runs on the async worker threads; only the writer's holder may block one
+/// (on another process's lock, up to the busy timeout). With the file locked from outside
+/// for 3 s and creates queued behind the lock, `/healthz` and token grants must still answer
+/// at once, and the creates once the lock is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_locked_sqlite_file_delays_only_the_writes() {
+    const LOCK: Duration = Duration::from_secs(3);
+    const PROMPT: Duration = Duration::from_millis(100);
+    let dir = tempfile::tempdir().unwrap();
+    let (id, secret) = (random("admin"), "a-bootstrap-secret-of-some-length");
+    let env = [
+        ("ROSTER_BOOTSTRAP_CLIENT_ID", id.as_str()),
+        ("ROSTER_BOOTSTRAP_CLIENT_SECRET", secret),
+        // Even when asked for one worker: the runtime keeps a second.
+        ("TOKIO_WORKER_THREADS", "1"),
+    ];
+    let server = start(&sqlite_url(&dir), &env);
+    let admin = access_token(&server, &id, secret).await;
+    let http = reqwest::Client::new();
+
+    // Another process's connection takes the write lock and keeps it for LOCK.
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let path = dir.path().join("roster.db");
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        locked_tx.send(std::time::Instant::now()).unwrap();
+        std::thread::sleep(LOCK);
+        let releasing = std::time::Instant::now();
+        conn.execute_batch("COMMIT").unwrap();
+        releasing
+    });
+    let locked_at = locked_rx.recv().unwrap();
+
+    let mut creates = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (http, url, admin) = (http.clone(), server.url("/cis/v1/users"), admin.clone());
+        creates.spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(admin)
+                .json(&serde_json::json!({"email": format!("locked-{i}@example.com")}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), std::time::Instant::now())
+        });
+    }
+    // While the lock is held: health and token grants answer within PROMPT.
+    let mut probes = 0;
+    while locked_at.elapsed() < LOCK - Duration::from_millis(500) {
+        let started = std::time::Instant::now();
+        let health = http.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+        let health_took = started.elapsed();
+        let started = std::time::Instant::now();
+        assert_eq!(token(&server, &id, secret).await.status(), 200);
+        let token_took = started.elapsed();
+        assert!(
+            health_took < PROMPT && token_took < PROMPT,
+            "while the file was locked: /healthz took {health_took:?}, a token grant {token_took:?}"
+        );
+        probes += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        probes >= 5,
+        "only {probes} probes ran while the file was locked"
+    );
+
+    let released_at = tokio::task::spawn_blocking(move || holder.join().unwrap())
+        .await
+        .unwrap();
+    while let Some(done) = creates.join_next().await {
+        let (status, answered_at) = done.unwrap();
+        assert!(
+            status == 201 || status == 503,
+            "a create waiting on the lock answered {status}"
+        );
+        if status == 201 {
+            assert!(
+                answered_at >= released_at,
+                "a create was answered while another process held the write lock"
+            );
+        }
+    }
+}
