@@ -4,7 +4,41 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roster_core::{Error, StoreError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A 400: every problem found, each naming its field.
+#[derive(Serialize, ToSchema)]
+#[schema(as = BadRequestHttpError)]
+pub struct BadRequestBody {
+    pub message: Vec<String>,
+    pub error_code: u16,
+}
+
+/// Any other error of the API.
+#[derive(Serialize, ToSchema)]
+#[schema(as = HttpError)]
+pub struct ErrorBody {
+    pub message: String,
+    pub error_code: u16,
+}
+
+/// A 409: the taken identifier, as Transmit's `ts_error_code`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IdentifierIsTakenHttpError)]
+pub struct ConflictBody {
+    pub message: String,
+    pub error_code: u16,
+    pub ts_error_code: &'static str,
+}
+
+/// An OAuth 2.0 error of the token endpoint (RFC 6749 §5.2).
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuthError)]
+pub struct OAuthBody {
+    pub error: &'static str,
+    pub error_description: String,
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -82,17 +116,34 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let code = status.as_u16();
         let body = match self {
-            ApiError::BadRequest(messages) => json!({ "message": messages, "error_code": code }),
+            ApiError::BadRequest(message) => axum::Json(BadRequestBody {
+                message,
+                error_code: code,
+            })
+            .into_response(),
             ApiError::Conflict {
                 message,
                 ts_error_code,
-            } => json!({ "message": message, "error_code": code, "ts_error_code": ts_error_code }),
+            } => axum::Json(ConflictBody {
+                message,
+                error_code: code,
+                ts_error_code,
+            })
+            .into_response(),
             ApiError::OAuth {
                 error, description, ..
-            } => json!({ "error": error, "error_description": description }),
-            other => json!({ "message": other.message(), "error_code": code }),
+            } => axum::Json(OAuthBody {
+                error,
+                error_description: description,
+            })
+            .into_response(),
+            other => axum::Json(ErrorBody {
+                message: other.message(),
+                error_code: code,
+            })
+            .into_response(),
         };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, body).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

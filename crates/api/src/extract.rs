@@ -106,7 +106,7 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
 }
 
 /// Transmit's success envelope: `{"result": ...}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Envelope<T> {
     pub result: T,
 }

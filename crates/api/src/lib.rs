@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod tokens;
@@ -13,8 +14,6 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::response::IntoResponse;
-use axum::routing::delete;
-use axum::routing::{get, post};
 use axum::Router;
 use routes::{apps, health, oidc, users};
 use tower::ServiceBuilder;
@@ -22,6 +21,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use state::AppState;
 pub use tokens::KeyRing;
@@ -34,72 +35,39 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Everything under `/cis`, as on Transmit.
-fn cis_routes() -> Router<AppState> {
-    Router::new()
-        .route("/oidc/token", post(oidc::token))
-        .route("/oidc/jwks", get(oidc::jwks))
-        .route(
-            "/oidc/.well-known/openid-configuration",
-            get(oidc::discovery),
-        )
-        .route(
-            "/v1/applications",
-            post(apps::create_app).get(apps::list_apps),
-        )
-        .route(
-            "/v1/applications/{appId}",
-            get(apps::get_app)
-                .put(apps::update_app)
-                .delete(apps::delete_app),
-        )
-        .route(
-            "/v1/applications/{appId}/clients",
-            post(apps::create_client).get(apps::list_clients),
-        )
-        .route(
-            "/v1/applications/{appId}/clients/{clientId}",
-            get(apps::get_client).delete(apps::delete_client),
-        )
-        .route("/v1/users", post(users::create_user).get(users::list_users))
-        .route("/v1/users/count", get(users::count_users))
-        .route("/v1/users/bulk", post(users::bulk_create))
-        .route("/v1/users/identifier", get(users::by_identifier))
-        .route("/v1/users/email/{email}", get(users::by_email))
-        .route(
-            "/v1/users/external-user-id/{external_user_id}",
-            get(users::by_external_user_id),
-        )
-        .route("/v1/users/username/{username}", get(users::by_username))
-        .route(
-            "/v1/users/phone-number/{phone_number}",
-            get(users::by_phone),
-        )
-        .route("/v1/users/phone/{phone_number}", get(users::by_phone))
-        .route(
-            "/v1/users/{user_id}",
-            get(users::get_user).put(users::update_user),
-        )
-        .route("/v1/users/{user_id}/apps", delete(users::remove_from_app))
-        .route("/v1/users/{user_id}/groups", get(users::user_groups))
-        .route(
-            "/v1/users/{user_id}/emails/{email}",
-            delete(users::remove_email),
-        )
-        .route(
-            "/v1/users/{user_id}/emails/{email}/verify",
-            post(users::verify_email),
-        )
-        .route(
-            "/v1/users/{user_id}/phone-numbers/{phone_number}",
-            delete(users::remove_phone),
-        )
-        .route(
-            "/v1/users/{user_id}/phone-numbers/{phone_number}/verify",
-            post(users::verify_phone),
-        )
-        .route("/v1/manage/users/{user_id}", delete(users::delete_user))
-        .method_not_allowed_fallback(method_not_allowed)
+/// Every route, each declared once: `routes!` registers the handler with axum and its
+/// `#[utoipa::path]` declaration with the OpenAPI document.
+pub(crate) fn routes_with_docs() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(oidc::token))
+        .routes(routes!(oidc::discovery))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(oidc::token_cis))
+        .routes(routes!(oidc::jwks))
+        .routes(routes!(oidc::discovery_cis))
+        .routes(routes!(apps::create_app, apps::list_apps))
+        .routes(routes!(apps::get_app, apps::update_app, apps::delete_app))
+        .routes(routes!(apps::create_client, apps::list_clients))
+        .routes(routes!(apps::get_client, apps::delete_client))
+        .routes(routes!(users::create_user, users::lookup::list_users))
+        .routes(routes!(users::lookup::count_users))
+        .routes(routes!(users::bulk::bulk_create))
+        .routes(routes!(users::lookup::by_identifier))
+        .routes(routes!(users::lookup::by_email))
+        .routes(routes!(users::lookup::by_external_user_id))
+        .routes(routes!(users::lookup::by_username))
+        .routes(routes!(users::lookup::by_phone))
+        .routes(routes!(users::lookup::by_phone_deprecated))
+        .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::remove_from_app))
+        .routes(routes!(users::user_groups))
+        .routes(routes!(users::contacts::remove_email))
+        .routes(routes!(users::contacts::verify_email))
+        .routes(routes!(users::contacts::remove_phone))
+        .routes(routes!(users::contacts::verify_phone))
+        .routes(routes!(users::delete_user))
 }
 
 /// The whole service with its middleware.
@@ -128,12 +96,8 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal.into_response()
         }));
 
-    Router::new()
-        .route("/oidc/token", post(oidc::token))
-        .route("/.well-known/openid-configuration", get(oidc::discovery))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .nest("/cis", cis_routes())
+    let (routes, _) = routes_with_docs().split_for_parts();
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

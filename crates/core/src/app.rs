@@ -10,6 +10,7 @@ pub const LIST_MAX: usize = 100;
 
 /// Transmit's `PasswordConfiguration` with its published defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PasswordConfiguration {
     pub failures_expire_in: u32,

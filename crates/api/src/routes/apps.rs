@@ -3,8 +3,8 @@
 
 use super::iso;
 use crate::auth::{rules, Authorized};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{envelope, ApiJson, ApiPath};
+use crate::error::{ApiError, ApiResult, BadRequestBody, ConflictBody, ErrorBody};
+use crate::extract::{envelope, ApiJson, ApiPath, Envelope};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -12,8 +12,10 @@ use roster_core::app::{validate_app, App, AppSettings, Client, NewApp, NewClient
 use roster_core::secret::ClientSecret;
 use roster_core::{AppId, ClientId, Error, PasswordConfiguration, StoreError};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiApp)]
 struct AppView {
     app_id: String,
     tenant_id: String,
@@ -59,7 +61,8 @@ impl AppView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiOidcClient)]
 struct ClientView {
     app_id: String,
     tenant_id: String,
@@ -93,7 +96,7 @@ impl ClientView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateAppRequest {
     app_name: Option<String>,
     app_description: Option<String>,
@@ -106,7 +109,7 @@ pub struct CreateAppRequest {
     password_configuration: Option<PasswordConfiguration>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateAppRequest {
     app_name: Option<String>,
     app_description: Option<String>,
@@ -117,7 +120,7 @@ pub struct UpdateAppRequest {
     password_configuration: Option<PasswordConfiguration>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateClientRequest {
     name: Option<String>,
     description: Option<String>,
@@ -153,7 +156,18 @@ fn name_taken(e: StoreError) -> ApiError {
     }
 }
 
-/// `POST /cis/v1/applications`: creates the app and its default client.
+/// Create app
+///
+/// Creates the app and its default client in one transaction.
+#[utoipa::path(post, path = "/cis/v1/applications", operation_id = "createApp", tag = "Applications",
+    request_body = CreateAppRequest,
+    responses(
+        (status = 201, description = "The app and its default client, whose secret is shown only here", body = Envelope<AppView>),
+        (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ConflictBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ))]
 pub async fn create_app(
     auth: Authorized<rules::AppsCreate>,
     ApiJson(req): ApiJson<CreateAppRequest>,
@@ -194,7 +208,12 @@ pub async fn create_app(
     Ok((StatusCode::CREATED, envelope(view)))
 }
 
-/// `GET /cis/v1/applications`.
+/// Get all apps
+#[utoipa::path(get, path = "/cis/v1/applications", operation_id = "getAllApps", tag = "Applications",
+    responses(
+        (status = 200, body = Envelope<Vec<AppView>>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ))]
 pub async fn list_apps(auth: Authorized<rules::AppsRead>) -> ApiResult<impl IntoResponse> {
     let apps = auth.store.list_apps().await?;
     Ok(envelope(
@@ -202,7 +221,14 @@ pub async fn list_apps(auth: Authorized<rules::AppsRead>) -> ApiResult<impl Into
     ))
 }
 
-/// `GET /cis/v1/applications/{appId}`.
+/// Get app by ID
+#[utoipa::path(get, path = "/cis/v1/applications/{appId}", operation_id = "getAppById", tag = "Applications",
+    params(("appId" = String, Path)),
+    responses(
+        (status = 200, body = Envelope<AppView>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn get_app(
     auth: Authorized<rules::AppsRead>,
     ApiPath(app_id): ApiPath<String>,
@@ -215,7 +241,18 @@ pub async fn get_app(
     Ok(envelope(AppView::new(app)))
 }
 
-/// `PUT /cis/v1/applications/{appId}`: present fields replace the stored ones.
+/// Update app
+///
+/// Present fields replace the stored ones.
+#[utoipa::path(put, path = "/cis/v1/applications/{appId}", operation_id = "updateApp", tag = "Applications",
+    params(("appId" = String, Path)),
+    request_body = UpdateAppRequest,
+    responses(
+        (status = 200, body = Envelope<AppView>), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ConflictBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    ))]
 pub async fn update_app(
     auth: Authorized<rules::AppsEdit>,
     ApiPath(app_id): ApiPath<String>,
@@ -257,7 +294,16 @@ pub async fn update_app(
     }
 }
 
-/// `DELETE /cis/v1/applications/{appId}`: the app, its clients and (later) its user links.
+/// Delete app
+///
+/// The app, its clients and its users' memberships; the management app cannot be deleted (400).
+#[utoipa::path(delete, path = "/cis/v1/applications/{appId}", operation_id = "deleteApp", tag = "Applications",
+    params(("appId" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn delete_app(
     auth: Authorized<rules::AppsDelete>,
     ApiPath(app_id): ApiPath<String>,
@@ -274,7 +320,17 @@ pub async fn delete_app(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /cis/v1/applications/{appId}/clients`: the secret is in this answer only.
+/// Create client
+#[utoipa::path(post, path = "/cis/v1/applications/{appId}/clients", operation_id = "createAppClient", tag = "Applications",
+    params(("appId" = String, Path)),
+    request_body = CreateClientRequest,
+    responses(
+        (status = 201, description = "The client; its secret is shown only here", body = ClientView),
+        (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ))]
 pub async fn create_client(
     auth: Authorized<rules::AppsCreate>,
     ApiPath(app_id): ApiPath<String>,
@@ -299,7 +355,14 @@ pub async fn create_client(
     ))
 }
 
-/// `GET /cis/v1/applications/{appId}/clients`.
+/// Get clients
+#[utoipa::path(get, path = "/cis/v1/applications/{appId}/clients", operation_id = "getAppClients", tag = "Applications",
+    params(("appId" = String, Path)),
+    responses(
+        (status = 200, body = Vec<ClientView>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn list_clients(
     auth: Authorized<rules::AppsRead>,
     ApiPath(app_id): ApiPath<String>,
@@ -316,7 +379,14 @@ pub async fn list_clients(
     ))
 }
 
-/// `GET /cis/v1/applications/{appId}/clients/{clientId}`.
+/// Get client by ID
+#[utoipa::path(get, path = "/cis/v1/applications/{appId}/clients/{clientId}", operation_id = "getAppClientById", tag = "Applications",
+    params(("appId" = String, Path), ("clientId" = String, Path)),
+    responses(
+        (status = 200, body = ClientView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn get_client(
     auth: Authorized<rules::AppsRead>,
     ApiPath((app_id, client_id)): ApiPath<(String, String)>,
@@ -332,7 +402,14 @@ pub async fn get_client(
     Ok(Json(ClientView::new(client, None)))
 }
 
-/// `DELETE /cis/v1/applications/{appId}/clients/{clientId}`.
+/// Delete client
+#[utoipa::path(delete, path = "/cis/v1/applications/{appId}/clients/{clientId}", operation_id = "deleteAppClient", tag = "Applications",
+    params(("appId" = String, Path), ("clientId" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn delete_client(
     auth: Authorized<rules::AppsDelete>,
     ApiPath((app_id, client_id)): ApiPath<(String, String)>,

@@ -1,6 +1,6 @@
 //! The token endpoint (client credentials), the JWK set and OpenID discovery.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody, OAuthBody};
 use crate::state::AppState;
 use crate::tokens::{Grant, DEFAULT_AUDIENCE, TOKEN_TTL_SECS};
 use axum::body::Bytes;
@@ -15,8 +15,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TokenResponse {
     access_token: String,
     token_type: &'static str,
@@ -42,7 +43,31 @@ fn dummy_hash() -> &'static SecretHash {
     DUMMY.get_or_init(|| SecretHash::of("unknown client: no secret matches this"))
 }
 
-/// `POST /oidc/token` and `POST /cis/oidc/token`.
+/// The form the token endpoint reads (`application/x-www-form-urlencoded`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct TokenForm {
+    /// `client_credentials`.
+    grant_type: String,
+    /// Or HTTP Basic authentication.
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    /// The audience asked for: `userid-api` (the default) or one of the client's resources.
+    resource: Option<String>,
+    scope: Option<String>,
+}
+
+/// Get an access token
+///
+/// The OAuth 2.0 client-credentials grant; the client authenticates with HTTP Basic or in the
+/// form.
+#[utoipa::path(post, path = "/oidc/token", operation_id = "getAccessToken", tag = "Tokens",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security(()),
+    responses(
+        (status = 200, body = TokenResponse), (status = 400, body = OAuthBody),
+        (status = 401, body = OAuthBody), (status = 413, body = ErrorBody),
+    ))]
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -149,6 +174,22 @@ pub async fn token(
     Ok(response)
 }
 
+/// Get an access token (under `/cis`)
+#[utoipa::path(post, path = "/cis/oidc/token", operation_id = "getAccessTokenCis", tag = "Tokens",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security(()),
+    responses(
+        (status = 200, body = TokenResponse), (status = 400, body = OAuthBody),
+        (status = 401, body = OAuthBody), (status = 413, body = ErrorBody),
+    ))]
+pub async fn token_cis(
+    state: State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    token(state, headers, body).await
+}
+
 /// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: each part form-encoded).
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -180,13 +221,28 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Ap
     Ok(Some((id, secret)))
 }
 
-/// `GET /cis/oidc/jwks`.
+/// The token signing keys
+#[utoipa::path(get, path = "/cis/oidc/jwks", operation_id = "getJwks", tag = "Tokens",
+    security(()), responses((status = 200, description = "A JWK set", body = Object)))]
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
     Json(state.keys.jwks())
 }
 
-/// `GET /.well-known/openid-configuration` (also under `/cis/oidc/`).
-pub async fn discovery(State(state): State<AppState>) -> Json<Value> {
+/// OpenID discovery
+#[utoipa::path(get, path = "/.well-known/openid-configuration", operation_id = "getDiscovery", tag = "Tokens",
+    security(()), responses((status = 200, body = Object)))]
+pub async fn discovery(state: State<AppState>) -> Json<Value> {
+    discovery_document(&state)
+}
+
+/// OpenID discovery (under `/cis/oidc`)
+#[utoipa::path(get, path = "/cis/oidc/.well-known/openid-configuration", operation_id = "getDiscoveryCis", tag = "Tokens",
+    security(()), responses((status = 200, body = Object)))]
+pub async fn discovery_cis(state: State<AppState>) -> Json<Value> {
+    discovery_document(&state)
+}
+
+fn discovery_document(state: &AppState) -> Json<Value> {
     let issuer = state.keys.issuer();
     Json(json!({
         "issuer": issuer,

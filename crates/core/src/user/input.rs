@@ -20,6 +20,8 @@ const LANGUAGE_MAX: usize = 64;
 const SECONDARY_MAX: usize = 50;
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ApiUserNameInput))]
 pub struct NameInput {
     pub title: Option<String>,
     pub first_name: Option<String>,
@@ -28,62 +30,91 @@ pub struct NameInput {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ApiCreateOrUpdateAddressInput))]
 pub struct AddressInput {
     pub country: Option<String>,
     pub state: Option<String>,
     pub city: Option<String>,
     pub street_address: Option<String>,
     pub postal_code: Option<String>,
+    /// Any letter case of `Home`, `Work` or `Other`.
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<super::AddressType>))]
     pub address_type: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DelegatedAccessInput))]
 pub struct DelegatedAccessInput {
     pub actor_id: String,
     pub permissions: Vec<String>,
 }
 
+/// The password a create may carry (`ApiUserPasswordInput`).
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ApiUserPasswordInput))]
+pub struct PasswordInput {
+    pub password: String,
+    /// When true (the default) the password is temporary.
+    pub force_replace: Option<bool>,
+}
+
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ApiCreateUserInput))]
 pub struct CreateUserInput {
     pub email: Option<String>,
     pub phone_number: Option<String>,
     pub username: Option<String>,
     pub secondary_emails: Option<Vec<String>>,
     pub secondary_phone_numbers: Option<Vec<String>>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub birthday: Option<String>,
     pub address: Option<AddressInput>,
     pub name: Option<NameInput>,
     pub external_account_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_app_data: Option<Value>,
     pub picture: Option<String>,
     pub language: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_data: Option<Value>,
     pub external_user_id: Option<String>,
-    pub credentials: Option<Value>,
+    pub credentials: Option<PasswordInput>,
     pub delegated_access: Option<DelegatedAccessInput>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ApiUpdateUserInput))]
 pub struct UpdateUserInput {
     pub email: Option<String>,
     pub phone_number: Option<String>,
     pub secondary_emails: Option<Vec<String>>,
     pub secondary_phone_numbers: Option<Vec<String>>,
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub birthday: Option<String>,
     pub address: Option<AddressInput>,
     pub name: Option<NameInput>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<super::UserStatus>))]
     pub status: Option<String>,
     pub external_account_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_app_data: Option<Value>,
     pub picture: Option<String>,
     pub language: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_data: Option<Value>,
     pub external_user_id: Option<String>,
     pub username: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = UserVerifyEmailOrPhoneNumberInput))]
 pub struct VerifyInput {
     pub change_to_primary: Option<bool>,
 }

@@ -6,8 +6,8 @@ mod link;
 
 pub use contact::{Email, EmailKey, PhoneNumber};
 pub use input::{
-    AddressInput, CreateUserInput, DelegatedAccessInput, NameInput, NewUser, UpdateUserInput,
-    VerifyInput, CUSTOM_DATA_MAX_BYTES,
+    AddressInput, CreateUserInput, DelegatedAccessInput, NameInput, NewUser, PasswordInput,
+    UpdateUserInput, VerifyInput, CUSTOM_DATA_MAX_BYTES,
 };
 pub use link::{decide, Claim, Decision, Found, TenantKey};
 
@@ -37,6 +37,8 @@ impl<T> Contact<T> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Status))]
 pub enum UserStatus {
     Active,
     Disabled,
@@ -63,6 +65,8 @@ impl UserStatus {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ApiUserName))]
 pub struct Name {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -75,6 +79,7 @@ pub struct Name {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AddressType {
     Home,
     Work,
@@ -94,6 +99,8 @@ impl AddressType {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ApiAddress))]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,

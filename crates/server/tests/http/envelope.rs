@@ -182,3 +182,20 @@ async fn every_response_carries_a_request_id() {
         .await;
     assert_eq!(r.headers["x-request-id"], "given-id");
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_without_a_token() {
+    let app = TestApp::new().await;
+    let r = app.call(Method::GET, "/cis/openapi.json", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert_eq!(doc, *roster_api::openapi::document());
+    for path in [
+        "/cis/v1/users",
+        "/cis/v1/users/bulk",
+        "/oidc/token",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not documented");
+    }
+}

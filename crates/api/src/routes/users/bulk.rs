@@ -2,25 +2,27 @@
 
 use super::prepare_create;
 use crate::auth::{rules, Authorized};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{envelope, ApiJson};
+use crate::error::{ApiError, ApiResult, BadRequestBody, ErrorBody};
+use crate::extract::{envelope, ApiJson, Envelope};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use roster_core::user::CreateUserInput;
 use roster_core::Error;
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 pub const BULK_MAX: usize = 1000;
 
-#[derive(Serialize)]
+/// Why one item was not created.
+#[derive(Serialize, ToSchema)]
 struct ItemError {
     index: usize,
     message: String,
     error_code: u16,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct BulkResult<'a> {
     total: usize,
     created: usize,
@@ -39,6 +41,18 @@ fn item_error(index: usize, e: Error) -> ItemError {
     }
 }
 
+/// Create users in bulk (Roster extension)
+///
+/// Up to 1000 creates in one request, each succeeding or failing on its own; the items are
+/// `ApiCreateUserInput` bodies.
+#[utoipa::path(post, path = "/cis/v1/users/bulk", operation_id = "createUsersInBulk", tag = "Users",
+    request_body = Vec<CreateUserInput>,
+    extensions(("x-roster-extension" = json!(true))),
+    responses(
+        (status = 201, body = Envelope<BulkResult>), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    ))]
 pub async fn bulk_create(
     auth: Authorized<rules::UsersCreate>,
     ApiJson(items): ApiJson<Vec<Value>>,

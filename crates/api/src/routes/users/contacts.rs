@@ -1,7 +1,7 @@
 //! Verifying and removing a user's emails and phone numbers.
 
 use crate::auth::{rules, Authorized};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, BadRequestBody, ErrorBody};
 use crate::extract::{ApiJsonOrEmpty, ApiPath};
 use axum::http::StatusCode;
 use roster_core::time::now_ms;
@@ -32,7 +32,19 @@ fn phone_of(raw: &str) -> Result<PhoneNumber, ApiError> {
     PhoneNumber::parse("phone_number", raw).map_err(ApiError::bad_request)
 }
 
-/// `POST /cis/v1/users/{user_id}/emails/{email}/verify`.
+/// Verify user email
+///
+/// Marks a primary or secondary email verified; with `change_to_primary`, a secondary one
+/// becomes the primary. The body may be left out.
+#[utoipa::path(post, path = "/cis/v1/users/{user_id}/emails/{email}/verify", operation_id = "verifyUserEmail", tag = "Users",
+    params(("user_id" = String, Path), ("email" = String, Path)),
+    request_body(content = Option<VerifyInput>, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Verified"), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ))]
 pub async fn verify_email(
     auth: Edit,
     ApiPath((user_id, email)): ApiPath<(String, String)>,
@@ -47,7 +59,16 @@ pub async fn verify_email(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// `POST /cis/v1/users/{user_id}/phone-numbers/{phone_number}/verify`.
+/// Verify user phone number
+#[utoipa::path(post, path = "/cis/v1/users/{user_id}/phone-numbers/{phone_number}/verify", operation_id = "verifyUserPhoneNumber", tag = "Users",
+    params(("user_id" = String, Path), ("phone_number" = String, Path)),
+    request_body(content = Option<VerifyInput>, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Verified"), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ))]
 pub async fn verify_phone(
     auth: Edit,
     ApiPath((user_id, phone)): ApiPath<(String, String)>,
@@ -62,7 +83,16 @@ pub async fn verify_phone(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// `DELETE /cis/v1/users/{user_id}/emails/{email}` (secondary emails only).
+/// Remove secondary email
+///
+/// Secondary emails only: the primary email is a 400.
+#[utoipa::path(delete, path = "/cis/v1/users/{user_id}/emails/{email}", operation_id = "removeUserSecondaryEmail", tag = "Users",
+    params(("user_id" = String, Path), ("email" = String, Path)),
+    responses(
+        (status = 204, description = "Removed"), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn remove_email(
     auth: Edit,
     ApiPath((user_id, email)): ApiPath<(String, String)>,
@@ -75,7 +105,16 @@ pub async fn remove_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `DELETE /cis/v1/users/{user_id}/phone-numbers/{phone_number}` (secondary only).
+/// Remove secondary phone number
+///
+/// Secondary numbers only: the primary number is a 400.
+#[utoipa::path(delete, path = "/cis/v1/users/{user_id}/phone-numbers/{phone_number}", operation_id = "removeUserSecondaryPhoneNumber", tag = "Users",
+    params(("user_id" = String, Path), ("phone_number" = String, Path)),
+    responses(
+        (status = 204, description = "Removed"), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn remove_phone(
     auth: Edit,
     ApiPath((user_id, phone)): ApiPath<(String, String)>,

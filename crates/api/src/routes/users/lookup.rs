@@ -1,13 +1,14 @@
 //! Finding users: by id-like keys, the paged list and the count.
 
-use super::user_result;
+use super::{user_result, UserResult};
 use crate::auth::{rules, Authorized};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{envelope, ApiPath, ApiQuery};
+use crate::error::{ApiError, ApiResult, BadRequestBody, ErrorBody};
+use crate::extract::{envelope, ApiPath, ApiQuery, Envelope};
 use axum::response::IntoResponse;
 use axum::Json;
 use roster_core::user::{Email, ListQuery, Lookup, PhoneNumber, SortField};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 pub const PAGE_LIMIT_DEFAULT: u64 = 100;
 pub const PAGE_LIMIT_MAX: u64 = 5000;
@@ -37,18 +38,54 @@ fn text_lookup(field: &str, raw: &str) -> Result<String, ApiError> {
     Ok(raw.to_owned())
 }
 
-/// `GET /cis/v1/users/email/{email}` (primary email, any letter case).
+/// Get user by email
+#[utoipa::path(get, path = "/cis/v1/users/email/{email}", operation_id = "getUserByEmail", tag = "Users",
+    params(("email" = String, Path, description = "The user's primary email, in any letter case")),
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn by_email(auth: Read, ApiPath(email): ApiPath<String>) -> ApiResult<impl IntoResponse> {
     find(&auth, email_lookup(&email)?).await
 }
 
-/// `GET /cis/v1/users/phone-number/{phone_number}` and the deprecated `/phone/{..}`.
+/// Get user by phone number
+#[utoipa::path(get, path = "/cis/v1/users/phone-number/{phone_number}", operation_id = "getUserByPhone", tag = "Users",
+    params(("phone_number" = String, Path, description = "The user's primary phone number (E.164; `+` may be sent raw or as %2B)")),
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn by_phone(auth: Read, ApiPath(phone): ApiPath<String>) -> ApiResult<impl IntoResponse> {
     let lookup = phone_lookup("phone_number", &phone)?;
     find(&auth, lookup).await
 }
 
-/// `GET /cis/v1/users/external-user-id/{external_user_id}`.
+/// Get user by phone number (deprecated path)
+#[utoipa::path(get, path = "/cis/v1/users/phone/{phone_number}", operation_id = "deprecatedGetUserByPhone", tag = "Users",
+    params(("phone_number" = String, Path, description = "The user's primary phone number")),
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn by_phone_deprecated(
+    auth: Read,
+    path: ApiPath<String>,
+) -> ApiResult<impl IntoResponse> {
+    by_phone(auth, path).await
+}
+
+/// Get user by external user ID
+#[utoipa::path(get, path = "/cis/v1/users/external-user-id/{external_user_id}", operation_id = "getUserByExternalUserId", tag = "Users",
+    params(("external_user_id" = String, Path, description = "The user's external user ID")),
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn by_external_user_id(
     auth: Read,
     ApiPath(id): ApiPath<String>,
@@ -57,7 +94,14 @@ pub async fn by_external_user_id(
     find(&auth, lookup).await
 }
 
-/// `GET /cis/v1/users/username/{username}` (per app, any letter case).
+/// Get user by username
+#[utoipa::path(get, path = "/cis/v1/users/username/{username}", operation_id = "getUserByUsername", tag = "Users",
+    params(("username" = String, Path, description = "The user's username in the app, in any letter case")),
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn by_username(
     auth: Read,
     ApiPath(username): ApiPath<String>,
@@ -66,13 +110,24 @@ pub async fn by_username(
     find(&auth, lookup).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IdentifierParams {
+    /// One of email, phoneNumber, externalUserId, username, idpIdentifier.
+    #[param(required = true)]
     identifier_name: Option<String>,
+    #[param(required = true)]
     identifier_value: Option<String>,
 }
 
-/// `GET /cis/v1/users/identifier?identifier_name=..&identifier_value=..`.
+/// Get user by identifier
+#[utoipa::path(get, path = "/cis/v1/users/identifier", operation_id = "getUserByIdentifier", tag = "Users",
+    params(IdentifierParams),
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn by_identifier(
     auth: Read,
     ApiQuery(p): ApiQuery<IdentifierParams>,
@@ -104,23 +159,35 @@ pub async fn by_identifier(
     find(&auth, lookup).await
 }
 
-#[derive(Deserialize)]
+/// Query parameters of the user list; numbers arrive as text so that a bad one is a 400
+/// that names it.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// A SCIM filter; not available yet (400).
     search: Option<String>,
+    /// Users to skip (default 0).
+    #[param(value_type = Option<u64>)]
     page_offset: Option<String>,
+    /// Users per page (default 100, at most 5000).
+    #[param(value_type = Option<u64>, maximum = 5000)]
     page_limit: Option<String>,
+    /// Prefix of the primary email or phone number.
     search_prefix: Option<String>,
+    /// email, created_at, phone_number, last_auth or organization_added_at.
     sort_field: Option<String>,
+    /// asc or desc.
     sort_order: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PageInfo {
     has_next_page: bool,
     has_previous_page: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiGetAllUsers)]
 struct UserPage<'a> {
     total_count: u64,
     page_info: PageInfo,
@@ -204,7 +271,15 @@ fn list_query(p: &ListParams) -> Result<ListQuery, ApiError> {
     })
 }
 
-/// `GET /cis/v1/users`.
+/// Get users
+///
+/// One page of the users the caller reaches, and the number of all that match.
+#[utoipa::path(get, path = "/cis/v1/users", operation_id = "getUsers", tag = "Users",
+    params(ListParams),
+    responses(
+        (status = 200, body = UserPage), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ))]
 pub async fn list_users(
     auth: Authorized<rules::UsersList>,
     ApiQuery(params): ApiQuery<ListParams>,
@@ -223,17 +298,26 @@ pub async fn list_users(
     Ok(Json(page).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CountParams {
+    /// A SCIM filter; not available yet (400).
     search: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiUsersCount)]
 struct UserCount {
     user_count: u64,
 }
 
-/// `GET /cis/v1/users/count`.
+/// Get users count
+#[utoipa::path(get, path = "/cis/v1/users/count", operation_id = "getUsersCount", tag = "Users",
+    params(CountParams),
+    responses(
+        (status = 200, body = Envelope<UserCount>), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    ))]
 pub async fn count_users(
     auth: Authorized<rules::UsersCount>,
     ApiQuery(params): ApiQuery<CountParams>,

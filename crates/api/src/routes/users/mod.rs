@@ -1,19 +1,13 @@
 //! The Users API (`/cis/v1/users...`, `/cis/v1/manage/users/{id}`).
 
-mod bulk;
-mod contacts;
-mod lookup;
+pub mod bulk;
+pub mod contacts;
+pub mod lookup;
 mod view;
 
-pub use bulk::bulk_create;
-pub use contacts::{remove_email, remove_phone, verify_email, verify_phone};
-pub use lookup::{
-    by_email, by_external_user_id, by_identifier, by_phone, by_username, count_users, list_users,
-};
-
 use crate::auth::{rules, Authorized};
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{envelope, ApiJson, ApiPath};
+use crate::error::{ApiError, ApiResult, BadRequestBody, ConflictBody, ErrorBody};
+use crate::extract::{envelope, ApiJson, ApiPath, Envelope};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use roster_core::time::now_ms;
@@ -22,7 +16,10 @@ use roster_core::Error;
 use roster_store::TenantStore;
 use view::UserJson;
 
-pub(crate) fn user_result(view: &UserView) -> axum::Json<crate::extract::Envelope<UserJson<'_>>> {
+/// `{"result": ApiUser}`, for the OpenAPI document.
+pub(crate) type UserResult = Envelope<UserJson<'static>>;
+
+pub(crate) fn user_result(view: &UserView) -> axum::Json<Envelope<UserJson<'_>>> {
     envelope(UserJson::new(view))
 }
 
@@ -49,7 +46,19 @@ pub(crate) async fn prepare_create(
     Ok(new)
 }
 
-/// `POST /cis/v1/users`.
+/// Create user
+///
+/// Creates the user, or links an existing tenant user with the same primary email, phone
+/// number or `external_user_id` to the calling app.
+#[utoipa::path(post, path = "/cis/v1/users", operation_id = "createUser", tag = "Users",
+    request_body = CreateUserInput,
+    responses(
+        (status = 201, description = "The user was created or linked", body = UserResult),
+        (status = 400, body = BadRequestBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, description = "An admin's `app_id` names no app", body = ErrorBody),
+        (status = 409, body = ConflictBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ))]
 pub async fn create_user(
     auth: Authorized<rules::UsersCreate>,
     ApiJson(input): ApiJson<CreateUserInput>,
@@ -59,7 +68,14 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, user_result(&view)).into_response())
 }
 
-/// `GET /cis/v1/users/{user_id}`.
+/// Get user by ID
+#[utoipa::path(get, path = "/cis/v1/users/{user_id}", operation_id = "getUserById", tag = "Users",
+    params(("user_id" = String, Path, description = "The user ID to search for")),
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn get_user(
     auth: Authorized<rules::UsersRead>,
     ApiPath(user_id): ApiPath<String>,
@@ -71,7 +87,22 @@ pub async fn get_user(
     Ok(user_result(&view).into_response())
 }
 
-/// `PUT /cis/v1/users/{user_id}`: a merge, applied atomically.
+/// Update user
+///
+/// A merge, applied atomically: absent fields stay, objects are replaced whole, custom data
+/// is shallow-merged, secondary contacts are added.
+#[utoipa::path(put, path = "/cis/v1/users/{user_id}", operation_id = "updateUser", tag = "Users",
+    params(
+        ("user_id" = String, Path, description = "The ID of the user that should be updated"),
+        ("user-agent" = Option<String>, Header),
+    ),
+    request_body = UpdateUserInput,
+    responses(
+        (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ConflictBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+    ))]
 pub async fn update_user(
     auth: Authorized<rules::UsersEdit>,
     ApiPath(user_id): ApiPath<String>,
@@ -88,7 +119,17 @@ pub async fn update_user(
     Ok(user_result(&view).into_response())
 }
 
-/// `DELETE /cis/v1/users/{user_id}/apps`: leaves the caller's app; the tenant user stays.
+/// Remove user from app
+///
+/// Drops the user's membership of the caller's app with its app-level data; the tenant user
+/// stays.
+#[utoipa::path(delete, path = "/cis/v1/users/{user_id}/apps", operation_id = "removeUserFromApp", tag = "Users",
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 204, description = "Removed"), (status = 400, body = BadRequestBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
 pub async fn remove_from_app(
     auth: Authorized<rules::UsersEdit>,
     ApiPath(user_id): ApiPath<String>,
@@ -103,7 +144,15 @@ pub async fn remove_from_app(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `DELETE /cis/v1/manage/users/{user_id}`: the user and all their data (admin token).
+/// Delete user
+///
+/// The user and all their data (admin token).
+#[utoipa::path(delete, path = "/cis/v1/manage/users/{user_id}", operation_id = "deleteTenantUser", tag = "Users",
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ))]
 pub async fn delete_user(
     auth: Authorized<rules::UsersDelete>,
     ApiPath(user_id): ApiPath<String>,
@@ -114,7 +163,15 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /cis/v1/users/{user_id}/groups`: groups are a later capability.
+/// Get user's groups
+///
+/// Groups are a later capability: every request is answered 400.
+#[utoipa::path(get, path = "/cis/v1/users/{user_id}/groups", operation_id = "getUserGroups", tag = "Users",
+    params(("user_id" = String, Path)),
+    responses(
+        (status = 400, body = BadRequestBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ))]
 pub async fn user_groups(
     _auth: Authorized<rules::UsersRead>,
     ApiPath(_user_id): ApiPath<String>,

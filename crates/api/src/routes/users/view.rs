@@ -4,8 +4,10 @@ use crate::routes::iso;
 use roster_core::user::{Contact, Email, PhoneNumber, UserView};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiUserEmail)]
 struct EmailJson<'a> {
     value: &'a str,
     email_verified: bool,
@@ -13,7 +15,8 @@ struct EmailJson<'a> {
     verified_at: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiUserPhone)]
 struct PhoneJson<'a> {
     value: &'a str,
     phone_number_verified: bool,
@@ -37,7 +40,8 @@ fn phone(c: &Contact<PhoneNumber>) -> PhoneJson<'_> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiUserIdentity)]
 struct IdentityJson<'a> {
     provider_name: &'a str,
     provider_type: &'a str,
@@ -48,7 +52,8 @@ struct IdentityJson<'a> {
 }
 
 /// Unset fields are omitted; lists and `custom_data` are always present.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiUser)]
 pub struct UserJson<'a> {
     user_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +70,7 @@ pub struct UserJson<'a> {
     address: Option<&'a roster_core::user::Address>,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a roster_core::user::Name>,
+    #[schema(value_type = roster_core::user::UserStatus)]
     status: &'static str,
     status_changed_at: String,
     created_at: i64,
@@ -77,6 +83,7 @@ pub struct UserJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     app_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     custom_app_data: Option<&'a Map<String, Value>>,
     #[serde(rename = "groupIds")]
     group_ids: &'a [String],
@@ -84,6 +91,7 @@ pub struct UserJson<'a> {
     picture: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
+    #[schema(value_type = Object)]
     custom_data: &'a Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     external_user_id: Option<&'a str>,
