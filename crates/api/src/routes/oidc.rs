@@ -73,34 +73,8 @@ pub async fn token(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(invalid_request(
-            "Content-Type must be application/x-www-form-urlencoded",
-        ));
-    }
-    let body = body.map_err(|r| {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else {
-            invalid_request("request body could not be read")
-        }
-    })?;
-    let mut form: HashMap<String, String> = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(&body) {
-        if form.insert(k.to_string(), v.into_owned()).is_some() {
-            return Err(invalid_request(format!("parameter {k} is repeated")));
-        }
-    }
+    let form = read_form(&headers, body)?;
     let nonempty = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
-
     let grant_type =
         nonempty("grant_type").ok_or_else(|| invalid_request("grant_type is required"))?;
     if grant_type != "client_credentials" {
@@ -110,22 +84,7 @@ pub async fn token(
             format!("grant_type {grant_type} is not supported"),
         ));
     }
-
-    let basic = basic_credentials(&headers)?;
-    let (client_id, secret) = match (basic, nonempty("client_id"), nonempty("client_secret")) {
-        (Some((id, secret)), body_id, body_secret) => {
-            if body_id.is_some_and(|b| b != id) || body_secret.is_some() {
-                return Err(invalid_request(
-                    "use one client authentication method: HTTP Basic or the request body",
-                ));
-            }
-            (id, secret)
-        }
-        (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
-        (None, None, _) => return Err(invalid_request("client_id is required")),
-        (None, Some(_), None) => return Err(invalid_request("client_secret is required")),
-    };
-
+    let (client_id, secret) = presented_credentials(&headers, &form)?;
     let found = state.store.client_credentials(&client_id).await?;
     let hash = found.as_ref().map_or(dummy_hash(), |c| &c.secret_hash);
     let secret_ok = hash.verify(&secret);
@@ -133,7 +92,6 @@ pub async fn token(
         Some(c) if secret_ok => c,
         _ => return Err(invalid_client()),
     };
-
     let audience = match nonempty("resource") {
         None => DEFAULT_AUDIENCE,
         Some(r) if r == DEFAULT_AUDIENCE || client.resources.iter().any(|x| x == r) => r,
@@ -172,6 +130,65 @@ pub async fn token(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// The form body; a parameter given twice is refused (RFC 6749 §3.2).
+fn read_form(
+    headers: &HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<HashMap<String, String>, ApiError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(invalid_request(
+            "Content-Type must be application/x-www-form-urlencoded",
+        ));
+    }
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            invalid_request("request body could not be read")
+        }
+    })?;
+    let mut form: HashMap<String, String> = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        if form.insert(k.to_string(), v.into_owned()).is_some() {
+            return Err(invalid_request(format!("parameter {k} is repeated")));
+        }
+    }
+    Ok(form)
+}
+
+/// The client id and secret, from HTTP Basic or the form, never both.
+fn presented_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(String, String), ApiError> {
+    let nonempty = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    match (
+        basic_credentials(headers)?,
+        nonempty("client_id"),
+        nonempty("client_secret"),
+    ) {
+        (Some((id, secret)), body_id, body_secret) => {
+            if body_id.is_some_and(|b| b != id) || body_secret.is_some() {
+                return Err(invalid_request(
+                    "use one client authentication method: HTTP Basic or the request body",
+                ));
+            }
+            Ok((id, secret))
+        }
+        (None, Some(id), Some(secret)) => Ok((id.to_owned(), secret.to_owned())),
+        (None, None, _) => Err(invalid_request("client_id is required")),
+        (None, Some(_), None) => Err(invalid_request("client_secret is required")),
+    }
 }
 
 /// Get an access token (under `/cis`)

@@ -235,182 +235,28 @@ mod tests {
     }
 
     #[test]
+    #[rustfmt::skip]
     fn each_case_of_one_create() {
         use UniqueKey::*;
         let cases: Vec<(&str, C, bool, Decision)> = vec![
-            (
-                "unknown identifiers create",
-                C {
-                    email: Some("n@x"),
-                    ..C::default()
-                },
-                true,
-                Decision::Create,
-            ),
-            (
-                "tenant-level create",
-                C {
-                    email: Some("n@x"),
-                    ..C::default()
-                },
-                false,
-                Decision::Create,
-            ),
-            (
-                "username only creates",
-                C {
-                    username: Some("new"),
-                    ..C::default()
-                },
-                true,
-                Decision::Create,
-            ),
-            (
-                "a user outside the app is linked",
-                C {
-                    email: Some("b@x"),
-                    ..C::default()
-                },
-                true,
-                Decision::Link(id("b")),
-            ),
-            (
-                "linked by every identifier it has",
-                C {
-                    email: Some("b@x"),
-                    ext: Some("ext-b"),
-                    ..C::default()
-                },
-                true,
-                Decision::Link(id("b")),
-            ),
-            (
-                "linked with free app-level fields",
-                C {
-                    email: Some("b@x"),
-                    username: Some("bob"),
-                    ..C::default()
-                },
-                true,
-                Decision::Link(id("b")),
-            ),
-            (
-                "the same member again",
-                C {
-                    email: Some("a@x"),
-                    phone: Some("+1"),
-                    ..C::default()
-                },
-                true,
-                taken(User),
-            ),
-            (
-                "a member matched by email only",
-                C {
-                    email: Some("a@x"),
-                    ..C::default()
-                },
-                true,
-                taken(User),
-            ),
-            (
-                "a member's email with a new phone",
-                C {
-                    email: Some("a@x"),
-                    phone: Some("+2"),
-                    ..C::default()
-                },
-                true,
-                taken(Email),
-            ),
-            (
-                "a member's phone with a new email",
-                C {
-                    email: Some("n@x"),
-                    phone: Some("+1"),
-                    ..C::default()
-                },
-                true,
-                taken(PhoneNumber),
-            ),
-            (
-                "identifiers of two users",
-                C {
-                    email: Some("a@x"),
-                    ext: Some("ext-b"),
-                    ..C::default()
-                },
-                true,
-                taken(ExternalUserId),
-            ),
-            (
-                "tenant-level create never links",
-                C {
-                    email: Some("b@x"),
-                    ..C::default()
-                },
-                false,
-                taken(Email),
-            ),
-            (
-                "tenant-level create of a taken phone",
-                C {
-                    phone: Some("+1"),
-                    ..C::default()
-                },
-                false,
-                taken(PhoneNumber),
-            ),
-            (
-                "a taken username",
-                C {
-                    email: Some("n@x"),
-                    username: Some("ann"),
-                    ..C::default()
-                },
-                true,
-                taken(Username),
-            ),
-            (
-                "a taken external account id",
-                C {
-                    email: Some("n@x"),
-                    account: Some("acc-a"),
-                    ..C::default()
-                },
-                true,
-                taken(ExternalAccountId),
-            ),
-            (
-                "a link blocked by a taken username",
-                C {
-                    email: Some("b@x"),
-                    username: Some("ann"),
-                    ..C::default()
-                },
-                true,
-                taken(Username),
-            ),
-            (
-                "a link blocked by a taken account",
-                C {
-                    email: Some("b@x"),
-                    account: Some("acc-a"),
-                    ..C::default()
-                },
-                true,
-                taken(ExternalAccountId),
-            ),
-            (
-                "app-level keys do not matter without an app",
-                C {
-                    email: Some("n@x"),
-                    username: Some("ann"),
-                    ..C::default()
-                },
-                false,
-                Decision::Create,
-            ),
+            ("unknown identifiers create", C { email: Some("n@x"), ..C::default() }, true, Decision::Create),
+            ("tenant-level create", C { email: Some("n@x"), ..C::default() }, false, Decision::Create),
+            ("username only creates", C { username: Some("new"), ..C::default() }, true, Decision::Create),
+            ("a user outside the app is linked", C { email: Some("b@x"), ..C::default() }, true, Decision::Link(id("b"))),
+            ("linked by every identifier it has", C { email: Some("b@x"), ext: Some("ext-b"), ..C::default() }, true, Decision::Link(id("b"))),
+            ("linked with free app-level fields", C { email: Some("b@x"), username: Some("bob"), ..C::default() }, true, Decision::Link(id("b"))),
+            ("the same member again", C { email: Some("a@x"), phone: Some("+1"), ..C::default() }, true, taken(User)),
+            ("a member matched by email only", C { email: Some("a@x"), ..C::default() }, true, taken(User)),
+            ("a member's email with a new phone", C { email: Some("a@x"), phone: Some("+2"), ..C::default() }, true, taken(Email)),
+            ("a member's phone with a new email", C { email: Some("n@x"), phone: Some("+1"), ..C::default() }, true, taken(PhoneNumber)),
+            ("identifiers of two users", C { email: Some("a@x"), ext: Some("ext-b"), ..C::default() }, true, taken(ExternalUserId)),
+            ("tenant-level create never links", C { email: Some("b@x"), ..C::default() }, false, taken(Email)),
+            ("tenant-level create of a taken phone", C { phone: Some("+1"), ..C::default() }, false, taken(PhoneNumber)),
+            ("a taken username", C { email: Some("n@x"), username: Some("ann"), ..C::default() }, true, taken(Username)),
+            ("a taken external account id", C { email: Some("n@x"), account: Some("acc-a"), ..C::default() }, true, taken(ExternalAccountId)),
+            ("a link blocked by a taken username", C { email: Some("b@x"), username: Some("ann"), ..C::default() }, true, taken(Username)),
+            ("a link blocked by a taken account", C { email: Some("b@x"), account: Some("acc-a"), ..C::default() }, true, taken(ExternalAccountId)),
+            ("app-level keys do not matter without an app", C { email: Some("n@x"), username: Some("ann"), ..C::default() }, false, Decision::Create),
         ];
         for (name, c, app, want) in cases {
             assert_eq!(one(c, app), want, "{name}");

@@ -1,8 +1,11 @@
 //! Users: the tenant-level profile and the per-app membership.
 
 mod contact;
+mod create;
 mod input;
 mod link;
+mod update;
+mod verify;
 
 pub use contact::{Email, EmailKey, PhoneNumber};
 pub use input::{
