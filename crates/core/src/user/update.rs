@@ -114,25 +114,7 @@ impl Checked {
         membership: Option<&mut Membership>,
         now: i64,
     ) -> Result<(), Error> {
-        let Checked {
-            email,
-            phone,
-            sec_emails,
-            sec_phones,
-            birthday,
-            name,
-            address,
-            status,
-            external_user_id,
-            picture,
-            language,
-            custom_data,
-            username,
-            external_account_id,
-            custom_app_data,
-        } = self;
-
-        if let Some(v) = email {
+        if let Some(v) = self.email {
             let key = v.key();
             if user.email.as_ref().map(|e| e.value.key()) != Some(key.clone()) {
                 user.profile
@@ -141,7 +123,7 @@ impl Checked {
                 user.email = Some(Contact::unverified(v));
             }
         }
-        if let Some(v) = phone {
+        if let Some(v) = self.phone {
             if user.phone_number.as_ref().map(|e| &e.value) != Some(&v) {
                 user.profile
                     .secondary_phone_numbers
@@ -149,49 +131,49 @@ impl Checked {
                 user.phone_number = Some(Contact::unverified(v));
             }
         }
-        if let Some(v) = sec_emails {
+        if let Some(v) = self.sec_emails {
             add_secondary_emails(user, v);
         }
-        if let Some(v) = sec_phones {
+        if let Some(v) = self.sec_phones {
             add_secondary_phones(user, v);
         }
-        if let Some(v) = birthday {
+        if let Some(v) = self.birthday {
             user.birthday = Some(v);
         }
-        if let Some(v) = name {
+        if let Some(v) = self.name {
             user.profile.name = Some(v);
         }
-        if let Some(v) = address {
+        if let Some(v) = self.address {
             user.profile.address = Some(v);
         }
-        if let Some(v) = status {
+        if let Some(v) = self.status {
             if v != user.status {
                 user.status = v;
                 user.status_changed_at = now;
             }
         }
-        if let Some(v) = external_user_id {
+        if let Some(v) = self.external_user_id {
             user.external_user_id = Some(v);
         }
-        if let Some(v) = picture {
+        if let Some(v) = self.picture {
             user.profile.picture = Some(v);
         }
-        if let Some(v) = language {
+        if let Some(v) = self.language {
             user.profile.language = Some(v);
         }
         let mut p = Problems::default();
-        if let Some(patch) = custom_data {
+        if let Some(patch) = self.custom_data {
             merge(&mut user.custom_data, patch);
             p.take(check_size("custom_data", &user.custom_data));
         }
         if let Some(m) = membership {
-            if let Some(v) = username {
+            if let Some(v) = self.username {
                 m.username = Some(v);
             }
-            if let Some(v) = external_account_id {
+            if let Some(v) = self.external_account_id {
                 m.external_account_id = Some(v);
             }
-            if let Some(patch) = custom_app_data {
+            if let Some(patch) = self.custom_app_data {
                 merge(&mut m.custom_app_data, patch);
                 p.take(check_size("custom_app_data", &m.custom_app_data));
             }

@@ -33,19 +33,22 @@ pub(crate) fn management_client() -> NewClient {
     }
 }
 
-pub(crate) async fn insert_client_row(
+const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, tenant_id, app_id, name, description, \
+     redirect_uris, resources, secret_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+
+/// Inserts the client row; with `then`, an `ON CONFLICT` clause appended to the statement.
+/// The number of rows written.
+async fn write_client_row(
     db: &mut Db<'_>,
-    tenant: &TenantId,
-    app_id: &AppId,
-    client_id: &ClientId,
+    (tenant, app_id, client_id): (&TenantId, &AppId, &ClientId),
     input: &NewClient,
     secret: &SecretHash,
     now: i64,
-) -> Result<Client, StoreError> {
+    then: &str,
+) -> Result<u64, StoreError> {
     let (uris, resources) = (to_json(&input.redirect_uris)?, to_json(&input.resources)?);
     db.execute(
-        "INSERT INTO clients (client_id, tenant_id, app_id, name, description, redirect_uris, resources, secret_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        &format!("{INSERT_CLIENT}{then}"),
         args![
             client_id.as_str(),
             tenant.as_str(),
@@ -58,7 +61,19 @@ pub(crate) async fn insert_client_row(
             now
         ],
     )
-    .await?;
+    .await
+}
+
+pub(crate) async fn insert_client_row(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    app_id: &AppId,
+    client_id: &ClientId,
+    input: &NewClient,
+    secret: &SecretHash,
+    now: i64,
+) -> Result<Client, StoreError> {
+    write_client_row(db, (tenant, app_id, client_id), input, secret, now, "").await?;
     Ok(Client {
         tenant_id: tenant.clone(),
         app_id: app_id.clone(),
@@ -104,26 +119,13 @@ pub(crate) async fn put_client(
     secret: &SecretHash,
 ) -> Result<Client, StoreError> {
     require_app(db, tenant, app_id).await?;
-    let (uris, resources) = (to_json(&input.redirect_uris)?, to_json(&input.resources)?);
-    let written = db
-        .execute(
-            "INSERT INTO clients (client_id, tenant_id, app_id, name, description, redirect_uris, resources, secret_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, updated_at = excluded.updated_at \
-             WHERE clients.tenant_id = excluded.tenant_id AND clients.app_id = excluded.app_id",
-            args![
-                client_id.as_str(),
-                tenant.as_str(),
-                app_id.as_str(),
-                &input.name,
-                &input.description,
-                &uris,
-                &resources,
-                secret.as_str(),
-                now_ms()
-            ],
-        )
-        .await?;
+    // An existing client of this app gets the new secret; one of another app or tenant is
+    // left alone, and then nothing is written.
+    let then = " ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
+                updated_at = excluded.updated_at \
+                WHERE clients.tenant_id = excluded.tenant_id AND clients.app_id = excluded.app_id";
+    let key = (tenant, app_id, client_id);
+    let written = write_client_row(db, key, input, secret, now_ms(), then).await?;
     if written == 0 {
         return Err(StoreError::Conflict(UniqueKey::ClientId));
     }
