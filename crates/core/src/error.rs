@@ -13,6 +13,10 @@ pub enum StoreError {
     /// The database cannot be reached or is overloaded.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Another writer (another process on the same SQLite file) holds the lock: worth
+    /// waiting for, briefly.
+    #[error("the database is locked by another writer")]
+    Busy,
     #[error("storage error: {0}")]
     Other(String),
 }
@@ -103,6 +107,9 @@ impl From<StoreError> for Error {
             StoreError::NotFound => Error::NotFound("Not found".into()),
             StoreError::Conflict(key) => Error::taken(&key),
             StoreError::Unavailable(m) => Error::Unavailable(m),
+            StoreError::Busy => {
+                Error::Unavailable("the database is locked by another writer".into())
+            }
             StoreError::Other(m) => Error::Internal(m),
         }
     }

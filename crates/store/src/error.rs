@@ -73,9 +73,7 @@ pub(crate) fn map_sqlite_error(e: rusqlite::Error) -> StoreError {
                 (ErrorCode::ConstraintViolation, 1555 | 2067) => {
                     StoreError::Conflict(unique_key(&message))
                 }
-                (ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked, _) => {
-                    StoreError::Unavailable(message)
-                }
+                (ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked, _) => StoreError::Busy,
                 _ => StoreError::Other(message),
             }
         }

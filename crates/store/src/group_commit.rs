@@ -48,10 +48,10 @@ impl GroupCommit {
             // An earlier holder of the writer has written this create already.
             done = &mut answer => return done.map_err(|_| closed())?,
             writer = sqlite.write() => {
-                let writer = writer?;
+                let mut writer = writer?;
                 let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
                 if !jobs.is_empty() {
-                    writer.begin_immediate()?;
+                    writer.begin_immediate().await?;
                     commit(Db::Sqlite(writer), jobs).await;
                 }
             }

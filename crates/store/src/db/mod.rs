@@ -71,7 +71,7 @@ impl Db<'_> {
         args: &[Arg<'_>],
     ) -> Result<Vec<Row>, StoreError> {
         let c: &mut PgConnection = match self {
-            Db::Sqlite(c) => return sqlite::query(c.connection(), sql, args),
+            Db::Sqlite(c) => return c.run(|conn| sqlite::query(conn, sql, args)).await,
             Db::Pg(c) => c,
             Db::PgTx(t) => t,
         };
@@ -98,7 +98,7 @@ impl Db<'_> {
     /// Runs a statement; the number of rows it changed.
     pub(crate) async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         let c: &mut PgConnection = match self {
-            Db::Sqlite(c) => return sqlite::execute(c.connection(), sql, args),
+            Db::Sqlite(c) => return c.run(|conn| sqlite::execute(conn, sql, args)).await,
             Db::Pg(c) => c,
             Db::PgTx(t) => t,
         };

@@ -5,6 +5,11 @@ use crate::error::map_sqlite_error;
 use roster_core::StoreError;
 use rusqlite::Connection;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a write waits for another process's lock before answering 503 (SQLite's busy
+/// timeout, waited here with async sleeps so the worker thread goes on serving).
+const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 pub(crate) struct SqliteConn<'a> {
     handle: Handle<'a>,
@@ -55,10 +60,34 @@ impl<'a> SqliteConn<'a> {
 
     /// Begins a transaction on the writer that takes the write lock up front, so that it
     /// never fails half-way on another process's lock.
-    pub(crate) fn begin_immediate(&self) -> Result<(), StoreError> {
-        self.connection()
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(map_sqlite_error)
+    pub(crate) async fn begin_immediate(&mut self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            conn.execute_batch("BEGIN IMMEDIATE")
+                .map_err(map_sqlite_error)
+        })
+        .await
+    }
+
+    /// Runs `step` on the connection. On the writer outside a transaction, a lock held by
+    /// another process (`Busy`, which the writer reports at once) is waited for with async
+    /// sleeps, up to `BUSY_WAIT`; such a step took no effect, so trying it again is safe.
+    /// Inside a transaction begun with `BEGIN IMMEDIATE` the lock is already held.
+    pub(crate) async fn run<T>(
+        &mut self,
+        step: impl Fn(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let waits = matches!(&self.handle, Handle::Writer { conn, .. } if conn.is_autocommit());
+        let deadline = Instant::now() + BUSY_WAIT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match step(self.connection()) {
+                Err(StoreError::Busy) if waits && Instant::now() < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                done => return done,
+            }
+        }
     }
 
     /// Commits the writer's transaction.

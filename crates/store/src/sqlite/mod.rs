@@ -93,8 +93,8 @@ impl SqliteBackend {
 
     /// The writer inside `BEGIN IMMEDIATE`.
     pub(crate) async fn begin(&self) -> Result<SqliteConn<'_>, StoreError> {
-        let conn = self.write().await?;
-        conn.begin_immediate()?;
+        let mut conn = self.write().await?;
+        conn.begin_immediate().await?;
         Ok(conn)
     }
 
@@ -123,7 +123,7 @@ async fn open_writer_waiting(path: &std::path::Path) -> Result<Connection, Store
     loop {
         attempt += 1;
         match open::open_writer(path) {
-            Err(StoreError::Unavailable(_)) if attempt < 40 => {
+            Err(StoreError::Unavailable(_) | StoreError::Busy) if attempt < 40 => {
                 tokio::time::sleep(Duration::from_millis(25)).await
             }
             opened => return opened,

@@ -73,6 +73,10 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
         .map_err(map_sqlite_error)?;
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(map_sqlite_error)?;
+    // From here on a lock held by another process is waited for asynchronously
+    // (`SqliteConn`), never inside SQLite, which would block a worker thread.
+    conn.busy_timeout(Duration::ZERO)
+        .map_err(map_sqlite_error)?;
     Ok(conn)
 }
 
@@ -101,10 +105,17 @@ pub(super) fn open_checkpointer(path: &Path) -> Result<Connection, StoreError> {
 /// Brings the schema to the latest version; an error is worth another try when another
 /// process migrated the same file meanwhile.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    adopt_earlier_migrations(conn)?;
-    migrations()
-        .to_latest(conn)
-        .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    // At start-up, before serving, waiting inside SQLite blocks nobody.
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(map_sqlite_error)?;
+    let migrated = adopt_earlier_migrations(conn).and_then(|()| {
+        migrations()
+            .to_latest(conn)
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    });
+    conn.busy_timeout(Duration::ZERO)
+        .map_err(map_sqlite_error)?;
+    migrated
 }
 
 /// A database made before migrations were tracked in `user_version` recorded them in
