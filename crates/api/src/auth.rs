@@ -129,6 +129,10 @@ pub mod rules {
     rule!(AppsEdit => [apps(Action::Edit)]);
     rule!(AppsDelete => [apps(Action::Delete)]);
 
+    const fn authenticators(a: Action) -> Permission {
+        Permission::Global(Resource::Authenticators, a)
+    }
+
     // The Users API, with the permissions the reference prints for each operation.
     rule!(UsersCreate => [apps(Action::Create), own(Action::Create), users(Action::Create)]);
     rule!(UsersRead => [apps(Action::Read), own(Action::Read), users(Action::Read)]);
@@ -138,6 +142,8 @@ pub mod rules {
     ]);
     rule!(UsersCount => [users(Action::List), apps(Action::List), own(Action::List)]);
     rule!(UsersEdit => [apps(Action::Edit), own(Action::Edit), users(Action::Edit)]);
+    rule!(PasswordsCreate => [apps(Action::Create), own(Action::Create), authenticators(Action::Create)]);
+    rule!(PasswordsEdit => [apps(Action::Edit), own(Action::Edit), authenticators(Action::Edit)]);
     rule!(
         /// `DELETE /v1/manage/users/{id}` needs an admin token.
         UsersDelete => [users(Action::Delete)], admin_only = true

@@ -32,6 +32,15 @@ pub struct ConflictBody {
     pub ts_error_code: &'static str,
 }
 
+/// An error of the password operations, which carry a string `error_code`
+/// (`user_not_found`, `auth_password_weak`, ...).
+#[derive(Serialize, ToSchema)]
+#[schema(as = PasswordHttpError)]
+pub struct PasswordErrorBody {
+    pub error_code: &'static str,
+    pub message: String,
+}
+
 /// An OAuth 2.0 error of the token endpoint (RFC 6749 §5.2).
 #[derive(Serialize, ToSchema)]
 #[schema(as = OAuthError)]
@@ -56,6 +65,12 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     Unavailable,
     Internal,
+    /// Errors of the password operations: `{error_code: "<name>", message}`.
+    Password {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     /// OAuth 2.0 errors of the token endpoint: `{error, error_description}`.
     OAuth {
         status: StatusCode,
@@ -77,8 +92,17 @@ impl ApiError {
         }
     }
 
+    pub fn password(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Password {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
+            ApiError::Password { status, .. } => *status,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -107,6 +131,7 @@ impl ApiError {
             ApiError::Unavailable => "Service temporarily unavailable".into(),
             ApiError::Internal => "Something went wrong - Internal server error".into(),
             ApiError::OAuth { description, .. } => description.clone(),
+            ApiError::Password { message, .. } => message.clone(),
         }
     }
 }
@@ -128,6 +153,11 @@ impl IntoResponse for ApiError {
                 message,
                 error_code: code,
                 ts_error_code,
+            })
+            .into_response(),
+            ApiError::Password { code, message, .. } => axum::Json(PasswordErrorBody {
+                error_code: code,
+                message,
             })
             .into_response(),
             ApiError::OAuth {

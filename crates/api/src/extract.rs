@@ -162,3 +162,29 @@ where
             })
     }
 }
+
+/// A JSON body of the password operations, whose spec gives 400s a string `error_code`:
+/// an unreadable body, or one without the JSON content type, is `system_invalid_input`.
+pub struct PasswordJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for PasswordJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match ApiJson::<T>::from_request(req, state).await {
+            Ok(ApiJson(body)) => Ok(PasswordJson(body)),
+            Err(ApiError::BadRequest(messages)) => Err(invalid_password_input(messages.join("; "))),
+            Err(ApiError::UnsupportedMediaType(message)) => Err(invalid_password_input(message)),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// `system_invalid_input`, the password operations' 400 for malformed input.
+pub fn invalid_password_input(message: impl Into<String>) -> ApiError {
+    ApiError::password(StatusCode::BAD_REQUEST, "system_invalid_input", message)
+}

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod hasher;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -68,6 +69,10 @@ pub(crate) fn routes_with_docs() -> OpenApiRouter<AppState> {
         .routes(routes!(users::contacts::remove_phone))
         .routes(routes!(users::contacts::verify_phone))
         .routes(routes!(users::delete_user))
+        .routes(routes!(
+            users::passwords::add_password,
+            users::passwords::update_password
+        ))
 }
 
 /// The whole service with its middleware.

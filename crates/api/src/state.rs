@@ -1,5 +1,6 @@
 //! Shared state of the HTTP layer: concrete, not generic over the database.
 
+use crate::hasher::Hasher;
 use crate::tokens::KeyRing;
 use roster_store::Store;
 use std::sync::Arc;
@@ -8,4 +9,5 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Store,
     pub keys: Arc<KeyRing>,
+    pub hasher: Arc<Hasher>,
 }

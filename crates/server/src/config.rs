@@ -5,6 +5,7 @@
 use clap::Args;
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
+use roster_core::password::HashParams;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -122,6 +123,36 @@ pub struct Options {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap_client_secret_file: Option<PathBuf>,
 
+    /// Argon2id memory cost of password hashes, in KiB [default: 19456].
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_ARGON2_MEMORY_KIB",
+        value_name = "KIB"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_memory_kib: Option<u32>,
+
+    /// Argon2id iterations of password hashes [default: 2].
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_ARGON2_ITERATIONS",
+        value_name = "N"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_iterations: Option<u32>,
+
+    /// Argon2id parallelism (lanes) of password hashes [default: 1].
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_ARGON2_PARALLELISM",
+        value_name = "N"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_parallelism: Option<u32>,
+
     /// Seconds to let in-flight requests finish after SIGTERM or SIGINT [default: 30].
     #[arg(
         long,
@@ -153,6 +184,8 @@ pub struct Config {
     pub log_level: String,
     pub bootstrap: Option<BootstrapCredentials>,
     pub shutdown_timeout: Duration,
+    /// Argon2id cost of new password hashes (existing hashes keep their own).
+    pub password_hashing: HashParams,
 }
 
 impl Config {
@@ -210,6 +243,15 @@ impl Config {
                 o.bootstrap_client_secret_file.as_deref(),
             )?,
         )?;
+        let defaults = HashParams::default();
+        let password_hashing = HashParams {
+            memory_kib: o.argon2_memory_kib.unwrap_or(defaults.memory_kib),
+            iterations: o.argon2_iterations.unwrap_or(defaults.iterations),
+            parallelism: o.argon2_parallelism.unwrap_or(defaults.parallelism),
+        };
+        password_hashing
+            .validate()
+            .map_err(|e| format!("argon2 parameters: {e}"))?;
         let log_level = o.log_level.unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_level)
             .map_err(|e| format!("log_level: '{log_level}' is not a valid filter: {e}"))?;
@@ -222,6 +264,7 @@ impl Config {
             log_level,
             bootstrap,
             shutdown_timeout: Duration::from_secs(o.shutdown_timeout.unwrap_or(30)),
+            password_hashing,
         })
     }
 }

@@ -3,6 +3,7 @@
 use crate::bootstrap;
 use crate::config::Config;
 use anyhow::Context;
+use roster_api::hasher::Hasher;
 use roster_api::{AppState, KeyRing};
 use roster_store::{Store, StoreOptions};
 use secrecy::ExposeSecret;
@@ -53,9 +54,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
+    let hasher = Hasher::new(config.password_hashing)
+        .map_err(|e| anyhow::anyhow!("password hashing: {e}"))?;
     let app = roster_api::router(AppState {
         store: store.clone(),
         keys,
+        hasher: Arc::new(hasher),
     });
     tracing::info!(
         addr = %local,

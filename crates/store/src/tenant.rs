@@ -2,8 +2,9 @@
 //! leave it out, and another tenant's rows are simply not found.
 
 use crate::backend::{in_tx, Backend, Database};
-use crate::queries::{apps, clients, users_create, users_read, users_write};
+use crate::queries::{apps, clients, passwords, users_create, users_read, users_write};
 use roster_core::app::{App, Client, NewApp, NewClient};
+use roster_core::password::{NewPassword, StoredPassword};
 use roster_core::secret::SecretHash;
 use roster_core::user::{
     Created, Identity, ListQuery, Lookup, Membership, NewUser, Scope, User, UserView,
@@ -221,5 +222,53 @@ impl TenantStore {
     pub async fn delete_user(&self, user_id: &UserId) -> Result<(), Error> {
         let mut db = self.backend().write().await?;
         users_write::delete_user(&mut db, &self.tenant, user_id).await
+    }
+
+    /// The user's password in the app: `None` when none is set, `NotFound` when the user is
+    /// not a member of the app.
+    pub async fn password(
+        &self,
+        app: &AppId,
+        user_id: &UserId,
+    ) -> Result<Option<StoredPassword>, StoreError> {
+        let mut db = self.backend().read().await?;
+        if !passwords::is_member(&mut db, &self.tenant, app, user_id).await? {
+            return Err(StoreError::NotFound);
+        }
+        passwords::get_password(&mut db, &self.tenant, app, user_id).await
+    }
+
+    /// Stores a first password, with `username` as the app-level login name when given, in
+    /// one transaction. `NotFound`: not a member; `Conflict(Username)`: the name is taken;
+    /// `Conflict(Other)`: a password is set already.
+    pub async fn add_password(
+        &self,
+        app: &AppId,
+        user_id: &UserId,
+        username: Option<&str>,
+        new: &NewPassword,
+    ) -> Result<(), StoreError> {
+        in_tx!(self.backend(), db => {
+            if !passwords::is_member(&mut db, &self.tenant, app, user_id).await? {
+                return Err(StoreError::NotFound);
+            }
+            if let Some(name) = username {
+                users_write::set_username(&mut db, &self.tenant, app, user_id, name).await?;
+            }
+            passwords::insert_password(&mut db, &self.tenant, app, user_id, new).await?
+        })
+    }
+
+    /// Replaces the password that was set at `expected`; `NotFound` when there is none, or
+    /// it changed meanwhile.
+    pub async fn replace_password(
+        &self,
+        app: &AppId,
+        user_id: &UserId,
+        expected: i64,
+        new: &NewPassword,
+    ) -> Result<(), StoreError> {
+        let mut db = self.backend().write().await?;
+        passwords::replace_password(&mut db, &self.tenant, app, user_id, expected, new).await
     }
 }

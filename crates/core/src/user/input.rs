@@ -140,6 +140,7 @@ impl NewUser {
             username: self.username.clone(),
             external_account_id: self.external_account_id.clone(),
             custom_app_data: self.custom_app_data.clone(),
+            password: None,
             created_at: now,
             updated_at: now,
         }

@@ -186,6 +186,8 @@ pub struct Membership {
     pub username: Option<String>,
     pub external_account_id: Option<String>,
     pub custom_app_data: Map<String, Value>,
+    /// The user's password in this app, if one is set.
+    pub password: Option<crate::password::PasswordInfo>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -6,8 +6,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use roster_api::hasher::Hasher;
 use roster_api::{AppState, KeyRing};
 use roster_core::app::NewClient;
+use roster_core::password::HashParams;
 use roster_core::secret::ClientSecret;
 use roster_core::TenantId;
 use roster_store::{Store, StoreOptions};
@@ -16,6 +18,13 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 pub const ISSUER: &str = "http://roster.test";
+
+/// Cheap Argon2id parameters: the HTTP tests check behaviour, not cost.
+pub const FAST_HASHING: HashParams = HashParams {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
 
 pub struct Response {
     pub status: StatusCode,
@@ -63,6 +72,7 @@ impl TestApp {
         let router = roster_api::router(AppState {
             store: store.clone(),
             keys: keys.clone(),
+            hasher: Arc::new(Hasher::new(FAST_HASHING).unwrap()),
         });
         Self {
             router,

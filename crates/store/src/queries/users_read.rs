@@ -2,6 +2,7 @@
 
 use super::common::from_json;
 use crate::db::{args, Arg, Db, Dialect, Row};
+use roster_core::password::PasswordInfo;
 use roster_core::user::{
     Contact, Email, Identity, ListQuery, Lookup, Membership, PhoneNumber, Profile, Scope,
     SortField, User, UserId, UserStatus, UserView,
@@ -18,7 +19,8 @@ macro_rules! view_columns {
             u.status_changed_at, u.last_auth, u.birthday, u.profile, u.custom_data, u.created_at, \
             u.updated_at, m.app_id AS m_app_id, a.name AS m_app_name, m.username AS m_username, \
             m.external_account_id AS m_external_account_id, m.custom_app_data AS m_custom_app_data, \
-            m.created_at AS m_created_at, m.updated_at AS m_updated_at, ",
+            m.created_at AS m_created_at, m.updated_at AS m_updated_at, \
+            pw.temporary AS pw_temporary, pw.updated_at AS pw_updated_at, pw.expires_at AS pw_expires_at, ",
             $identities,
             " AS identities"
         )
@@ -48,11 +50,13 @@ pub(crate) fn from_clause(scope: &Scope) -> &'static str {
     match scope {
         Scope::Members(_) => {
             "FROM users u JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2 \
-             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id"
+             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id \
+             LEFT JOIN user_passwords pw ON pw.tenant_id = m.tenant_id AND pw.user_id = m.user_id AND pw.app_id = m.app_id"
         }
         Scope::Tenant(_) => {
             "FROM users u LEFT JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2 \
-             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id"
+             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id \
+             LEFT JOIN user_passwords pw ON pw.tenant_id = m.tenant_id AND pw.user_id = m.user_id AND pw.app_id = m.app_id"
         }
     }
 }
@@ -104,6 +108,14 @@ pub(crate) fn view_from_row(row: &Row) -> Result<UserView, StoreError> {
             username: row.opt_text("m_username")?,
             external_account_id: row.opt_text("m_external_account_id")?,
             custom_app_data: from_json(&row.opt_text("m_custom_app_data")?.unwrap_or_default())?,
+            password: match row.opt_int("pw_updated_at")? {
+                None => None,
+                Some(updated_at) => Some(PasswordInfo {
+                    temporary: row.bool("pw_temporary")?,
+                    updated_at,
+                    expires_at: row.opt_int("pw_expires_at")?,
+                }),
+            },
             created_at: row.opt_int("m_created_at")?.unwrap_or_default(),
             updated_at: row.opt_int("m_updated_at")?.unwrap_or_default(),
         }),

@@ -171,3 +171,27 @@ pub(crate) async fn delete_user(
     .await
     .map_err(user_err)
 }
+
+/// Sets the app-level username (a password's login name); `Conflict(Username)` when the
+/// app has it already.
+pub(crate) async fn set_username(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    app: &AppId,
+    user_id: &UserId,
+    username: &str,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE user_apps SET username = $4, username_key = $5 \
+         WHERE tenant_id = $1 AND app_id = $2 AND user_id = $3",
+        args![
+            tenant.as_str(),
+            app.as_str(),
+            user_id.as_str(),
+            username,
+            &username.to_lowercase()
+        ],
+    )
+    .await?;
+    Ok(())
+}

@@ -18,6 +18,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/sqlite/0001_foundation.sql")),
         M::up(include_str!("../../migrations/sqlite/0002_users.sql")),
+        M::up(include_str!("../../migrations/sqlite/0003_passwords.sql")),
     ])
 }
 

@@ -3,6 +3,7 @@
 pub mod bulk;
 pub mod contacts;
 pub mod lookup;
+pub mod passwords;
 mod view;
 
 use crate::auth::{rules, Authorized};

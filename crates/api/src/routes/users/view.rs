@@ -1,6 +1,7 @@
 //! The `ApiUser` JSON of Transmit's Users API.
 
 use crate::routes::iso;
+use roster_core::time::now_ms;
 use roster_core::user::{Contact, Email, PhoneNumber, UserView};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -51,6 +52,20 @@ struct IdentityJson<'a> {
     last_auth_date: String,
 }
 
+/// `ApiPasswordInformation`: the user's password in the caller's app.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiPasswordInformation)]
+struct PasswordInformation {
+    /// Past its expiry: the next login must replace it.
+    expired: bool,
+    /// Set by an admin: the next login must replace it.
+    temporary: bool,
+    /// Epoch milliseconds.
+    updated_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<String>,
+}
+
 /// Unset fields are omitted; lists and `custom_data` are always present.
 #[derive(Serialize, ToSchema)]
 #[schema(as = ApiUser)]
@@ -95,6 +110,8 @@ pub struct UserJson<'a> {
     custom_data: &'a Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     external_user_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_information: Option<PasswordInformation>,
 }
 
 impl<'a> UserJson<'a> {
@@ -141,6 +158,12 @@ impl<'a> UserJson<'a> {
             language: u.profile.language.as_deref(),
             custom_data: &u.custom_data,
             external_user_id: u.external_user_id.as_deref(),
+            password_information: m.and_then(|m| m.password).map(|p| PasswordInformation {
+                expired: p.expires_at.is_some_and(|at| at <= now_ms()),
+                temporary: p.temporary,
+                updated_at: p.updated_at,
+                expires_in: p.expires_at.map(iso),
+            }),
         }
     }
 }
