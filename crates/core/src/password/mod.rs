@@ -50,6 +50,13 @@ impl std::fmt::Debug for PasswordHash {
     }
 }
 
+/// A password a request carries, with whether it is temporary (`force_replace`).
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub password: Password,
+    pub temporary: bool,
+}
+
 /// A user's password in one app, as stored.
 #[derive(Clone, Debug)]
 pub struct StoredPassword {

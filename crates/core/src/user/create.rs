@@ -6,9 +6,10 @@ use super::input::{
     PICTURE_MAX,
 };
 use super::{
-    Contact, CreateUserInput, DelegatedAccess, Email, NewUser, PhoneNumber, Profile, User, UserId,
-    UserStatus,
+    Contact, CreateUserInput, DelegatedAccess, Email, NewUser, PasswordInput, PhoneNumber, Profile,
+    User, UserId, UserStatus,
 };
+use crate::password::{Credentials, Password};
 use crate::Error;
 
 impl CreateUserInput {
@@ -17,11 +18,7 @@ impl CreateUserInput {
     /// `ApiCreateUserInput` in one place.
     pub fn validate(self, now: i64) -> Result<NewUser, Error> {
         let mut p = Problems::default();
-        if self.credentials.is_some() {
-            p.push(
-                "credentials are not available yet: create the user, then set a password".into(),
-            );
-        }
+        let credentials = self.credentials.and_then(|c| p.take(credentials(c)));
         let email = self.email.and_then(|v| p.take(Email::parse("email", &v)));
         let phone = self
             .phone_number
@@ -99,8 +96,30 @@ impl CreateUserInput {
             username,
             external_account_id,
             custom_app_data,
+            credentials,
+            password: None,
         })
     }
+}
+
+/// Longest password taken: Argon2 hashes any length, but its cost grows with it.
+const PASSWORD_MAX: usize = 1024;
+
+/// The password of a create; the app's policy is checked where the app is known.
+fn credentials(input: PasswordInput) -> Result<Credentials, String> {
+    let length = input.password.chars().count();
+    if length == 0 {
+        return Err("credentials.password must not be empty".into());
+    }
+    if length > PASSWORD_MAX {
+        return Err(format!(
+            "credentials.password must be at most {PASSWORD_MAX} characters"
+        ));
+    }
+    Ok(Credentials {
+        password: Password::new(input.password),
+        temporary: input.force_replace.unwrap_or(true),
+    })
 }
 
 /// Users made through the real validation, for other modules' tests.
@@ -184,7 +203,7 @@ mod tests {
             "address": {"type": "castle", "street_address": "s".repeat(151)},
             "birthday": "yesterday",
             "custom_data": [1],
-            "credentials": {"password": "x"},
+            "credentials": {"password": ""},
         })));
         for field in [
             "email",

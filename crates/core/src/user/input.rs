@@ -123,6 +123,10 @@ pub struct NewUser {
     pub username: Option<String>,
     pub external_account_id: Option<String>,
     pub custom_app_data: Map<String, Value>,
+    /// The password the request carries, before the app's policy and hashing.
+    pub credentials: Option<crate::password::Credentials>,
+    /// The hashed password to store with the membership.
+    pub password: Option<crate::password::NewPassword>,
 }
 
 impl NewUser {
@@ -131,6 +135,7 @@ impl NewUser {
         self.username.is_some()
             || self.external_account_id.is_some()
             || !self.custom_app_data.is_empty()
+            || self.credentials.is_some()
     }
 
     pub fn membership(&self, app_id: &crate::AppId, app_name: &str, now: i64) -> Membership {
@@ -140,7 +145,14 @@ impl NewUser {
             username: self.username.clone(),
             external_account_id: self.external_account_id.clone(),
             custom_app_data: self.custom_app_data.clone(),
-            password: None,
+            password: self
+                .password
+                .as_ref()
+                .map(|p| crate::password::PasswordInfo {
+                    temporary: p.temporary,
+                    updated_at: p.updated_at,
+                    expires_at: p.expires_at,
+                }),
             created_at: now,
             updated_at: now,
         }

@@ -328,3 +328,118 @@ async fn leaving_the_app_drops_the_password() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", text(&r));
 }
+
+/// Transmit's sample backends sign users up with a username and a password in one call.
+#[tokio::test]
+async fn a_create_can_carry_the_password() {
+    let ctx = Ctx::new().await;
+    let body =
+        json!({"username": "jo", "credentials": {"password": STRONG, "force_replace": false}});
+    let created = ctx.create(&ctx.shop_token, body.clone()).await;
+    assert_eq!(created["username"], "jo");
+    assert_eq!(
+        created["password_information"]["temporary"], false,
+        "{created}"
+    );
+    let user = id_of(&created);
+    assert_eq!(
+        ctx.read(&ctx.shop_token, &user).await["password_information"]["temporary"],
+        false
+    );
+    let again = ctx.post(&ctx.shop_token, USERS, body).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", text(&again));
+    // The password counts as set: a POST of another one is 409.
+    let r = ctx
+        .post(
+            &ctx.shop_token,
+            &password_uri(&user),
+            json!({"password": STRONG_2}),
+        )
+        .await;
+    assert_code(&r, StatusCode::CONFLICT, "auth_password_already_configured");
+
+    // A user of another app is linked with the password in this app only.
+    let (_, blog) = ctx.another_app("Blog").await;
+    let theirs = ctx
+        .create(
+            &blog,
+            json!({"email": "b@example.com", "credentials": {"password": STRONG}}),
+        )
+        .await;
+    assert_eq!(
+        theirs["password_information"]["temporary"], true,
+        "{theirs}"
+    );
+    let linked = ctx
+        .create(
+            &ctx.shop_token,
+            json!({"email": "b@example.com", "credentials": {"password": STRONG_2}}),
+        )
+        .await;
+    assert_eq!(linked["user_id"], theirs["user_id"]);
+    assert_eq!(
+        linked["password_information"]["temporary"], true,
+        "{linked}"
+    );
+}
+
+#[tokio::test]
+async fn a_create_with_a_bad_password_creates_nothing() {
+    let ctx = Ctx::new().await;
+    let before = ctx.count(&ctx.shop_token, "").await;
+    for (body, field) in [
+        (
+            json!({"email": "a@example.com", "credentials": {"password": "short"}}),
+            "credentials.password",
+        ),
+        (
+            json!({"email": "a@example.com", "credentials": {"password": ""}}),
+            "credentials.password",
+        ),
+        (
+            json!({"email": "a@example.com", "credentials": {}}),
+            "credentials",
+        ),
+    ] {
+        let r = ctx.post(&ctx.shop_token, USERS, body.clone()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", text(&r));
+        let messages = r.json()["message"].clone();
+        assert!(
+            messages[0].as_str().unwrap().starts_with(field),
+            "{messages}"
+        );
+    }
+    assert_eq!(ctx.count(&ctx.shop_token, "").await, before);
+    // An admin token must name the app the password belongs to.
+    let r = ctx
+        .post(
+            &ctx.admin,
+            USERS,
+            json!({"email": "b@example.com", "credentials": {"password": STRONG}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", text(&r));
+    // In bulk, the bad item fails alone.
+    let r = ctx
+        .post(
+            &ctx.shop_token,
+            &format!("{USERS}/bulk"),
+            json!([
+                {"email": "ok@example.com", "credentials": {"password": STRONG}},
+                {"email": "weak@example.com", "credentials": {"password": "weak"}},
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", text(&r));
+    let result = r.json()["result"].clone();
+    assert_eq!(
+        (result["created"].as_u64(), result["failed"].as_u64()),
+        (Some(1), Some(1)),
+        "{result}"
+    );
+    assert_eq!(result["errors"][0]["index"], 1);
+    assert_eq!(
+        result["users"][0]["password_information"]["temporary"], true,
+        "{result}"
+    );
+}

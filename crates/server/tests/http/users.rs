@@ -328,9 +328,13 @@ async fn app_level_fields_need_an_app() {
         json!({"email": "u@example.com", "external_account_id": "u"}),
         json!({"email": "u@example.com", "custom_app_data": {"k": 1}}),
         json!({"username": "u"}),
+        json!({"email": "u@example.com", "credentials": {"password": "Str0ng!Passw0rd-x"}}),
     ] {
         let r = ctx.post(&ctx.admin, USERS, body.clone()).await;
-        assert_bad_request(&r, "username, external_account_id and custom_app_data");
+        assert_bad_request(
+            &r,
+            "username, external_account_id, custom_app_data and credentials",
+        );
     }
 }
 

@@ -26,20 +26,6 @@ async fn create_needs_email_phone_or_username() {
 }
 
 #[tokio::test]
-async fn credentials_are_not_available_yet() {
-    let ctx = Ctx::new().await;
-    let r = ctx
-        .post(
-            &ctx.shop_token,
-            USERS,
-            json!({"username": "jo", "credentials": {"password": "Secret-Passw0rd!", "force_replace": false}}),
-        )
-        .await;
-    assert_bad_request(&r, "credentials are not available yet");
-    assert_eq!(ctx.count(&ctx.shop_token, "").await, 0);
-}
-
-#[tokio::test]
 async fn create_validation_names_the_field() {
     let ctx = Ctx::new().await;
     let long = |n: usize| "x".repeat(n);

@@ -3,6 +3,7 @@
 //! The rule itself lives in `core`; this file only reads and writes.
 
 use super::common::{placeholders, to_json};
+use super::passwords;
 use super::users_read::{from_clause, user_err, user_not_found, view_columns, view_from_row};
 use super::users_write::{user_args, UserDocs};
 use crate::db::{args, Arg, Db, Dialect, Savepoint};
@@ -284,6 +285,18 @@ pub(crate) async fn attempt(
         }
     }
     insert_memberships(db, tenant, &memberships).await?;
+    if let Some((app_id, _)) = app {
+        for (input, decision) in inputs.iter().zip(&decisions) {
+            let user_id = match decision {
+                Decision::Create => &input.user.user_id,
+                Decision::Link(id) => id,
+                Decision::Conflict(_) => continue,
+            };
+            if let Some(password) = &input.password {
+                passwords::insert_password(db, tenant, app_id, user_id, password).await?;
+            }
+        }
+    }
 
     // Answers: new users as written; linked ones read back as the app sees them.
     let link_ids: Vec<&UserId> = decisions

@@ -1,9 +1,11 @@
 //! `POST /cis/v1/users/bulk`: up to 1000 creates, each succeeding or failing on its own.
 
-use super::prepare_create;
+use super::Creates;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult, BadRequestBody, ErrorBody};
 use crate::extract::{envelope, ApiJson, Envelope};
+use crate::state::AppState;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use roster_core::user::CreateUserInput;
@@ -54,6 +56,7 @@ fn item_error(index: usize, e: Error) -> ItemError {
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
     ))]
 pub async fn bulk_create(
+    State(state): State<AppState>,
     auth: Authorized<rules::UsersCreate>,
     ApiJson(items): ApiJson<Vec<Value>>,
 ) -> ApiResult<impl IntoResponse> {
@@ -66,6 +69,7 @@ pub async fn bulk_create(
     let mut errors = Vec::new();
     let mut valid = Vec::with_capacity(total);
     let mut positions = Vec::with_capacity(total);
+    let mut creates = Creates::new(&auth.store, &auth.scope, &state.hasher);
     for (index, item) in items.into_iter().enumerate() {
         let input = match serde_path_to_error::deserialize::<_, CreateUserInput>(item) {
             Ok(input) => input,
@@ -78,7 +82,7 @@ pub async fn bulk_create(
                 continue;
             }
         };
-        match prepare_create(&auth.store, &auth.scope, input).await {
+        match creates.prepare(input).await {
             Ok(new) => {
                 valid.push(new);
                 positions.push(index);

@@ -9,11 +9,15 @@ mod view;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult, BadRequestBody, ConflictBody, ErrorBody};
 use crate::extract::{envelope, ApiJson, ApiPath, Envelope};
+use crate::hasher::Hasher;
+use crate::state::AppState;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use roster_core::password::{self, NewPassword, PolicyInput};
 use roster_core::time::now_ms;
 use roster_core::user::{CreateUserInput, NewUser, Scope, UpdateUserInput, UserId, UserView};
-use roster_core::Error;
+use roster_core::{Error, PasswordConfiguration};
 use roster_store::TenantStore;
 use view::UserJson;
 
@@ -24,28 +28,75 @@ pub(crate) fn user_result(view: &UserView) -> axum::Json<Envelope<UserJson<'_>>>
     envelope(UserJson::new(view))
 }
 
-/// Validates a create, including what needs the store (the delegated-access actor).
-pub(crate) async fn prepare_create(
-    store: &TenantStore,
-    scope: &Scope,
-    input: CreateUserInput,
-) -> Result<NewUser, Error> {
-    let new = input.validate(now_ms())?;
-    if scope.app().is_none() && new.has_app_data() {
-        return Err(Error::invalid(
-            "username, external_account_id and custom_app_data are app-level: admin tokens must pass app_id",
-        ));
-    }
-    if let Some(d) = &new.user.profile.delegated_access {
-        let actor = UserId::from_string(d.actor_id.clone());
-        if let Err(Error::NotFound(_)) = store.get_user(&Scope::Tenant(None), &actor).await {
-            return Err(Error::invalid(
-                "delegated_access.actor_id is not a user of this tenant",
-            ));
+/// Validates creates, including what needs the store (the delegated-access actor) and the
+/// app's password policy, read once per request.
+pub(crate) struct Creates<'a> {
+    store: &'a TenantStore,
+    scope: &'a Scope,
+    hasher: &'a Hasher,
+    policy: Option<PasswordConfiguration>,
+}
+
+impl<'a> Creates<'a> {
+    pub(crate) fn new(store: &'a TenantStore, scope: &'a Scope, hasher: &'a Hasher) -> Self {
+        Self {
+            store,
+            scope,
+            hasher,
+            policy: None,
         }
     }
-    Ok(new)
+
+    pub(crate) async fn prepare(&mut self, input: CreateUserInput) -> Result<NewUser, Error> {
+        let mut new = input.validate(now_ms())?;
+        let Some(app) = self.scope.app() else {
+            if new.has_app_data() {
+                return Err(Error::invalid(
+                    "username, external_account_id, custom_app_data and credentials are app-level: admin tokens must pass app_id",
+                ));
+            }
+            return self.actor_checked(new).await;
+        };
+        if let Some(credentials) = new.credentials.take() {
+            if self.policy.is_none() {
+                self.policy = Some(self.store.get_app(app).await?.password_config);
+            }
+            let policy = self.policy.as_ref().unwrap_or(&DEFAULT_POLICY);
+            password::check(&PolicyInput {
+                password: &credentials.password,
+                policy,
+                enforce_complexity: true,
+                username: new.username.as_deref(),
+                email: new.user.email.as_ref().map(|e| &e.value),
+            })
+            .map_err(|v| Error::invalid(format!("credentials.password: {}", v.message())))?;
+            let hash = self
+                .hasher
+                .hash(credentials.password)
+                .await
+                .ok_or_else(|| Error::Internal("could not hash a password".into()))?;
+            let stored = NewPassword::new(hash, credentials.temporary, now_ms(), policy, None);
+            new.password = Some(stored);
+        }
+        self.actor_checked(new).await
+    }
+
+    async fn actor_checked(&self, new: NewUser) -> Result<NewUser, Error> {
+        if let Some(d) = &new.user.profile.delegated_access {
+            let actor = UserId::from_string(d.actor_id.clone());
+            let found = self.store.get_user(&Scope::Tenant(None), &actor).await;
+            if let Err(Error::NotFound(_)) = found {
+                return Err(Error::invalid(
+                    "delegated_access.actor_id is not a user of this tenant",
+                ));
+            }
+        }
+        Ok(new)
+    }
 }
+
+static DEFAULT_POLICY: std::sync::LazyLock<PasswordConfiguration> =
+    std::sync::LazyLock::new(PasswordConfiguration::default);
 
 /// Create user
 ///
@@ -61,10 +112,13 @@ pub(crate) async fn prepare_create(
         (status = 415, body = ErrorBody),
     ))]
 pub async fn create_user(
+    State(state): State<AppState>,
     auth: Authorized<rules::UsersCreate>,
     ApiJson(input): ApiJson<CreateUserInput>,
 ) -> ApiResult<impl IntoResponse> {
-    let new = prepare_create(&auth.store, &auth.scope, input).await?;
+    let new = Creates::new(&auth.store, &auth.scope, &state.hasher)
+        .prepare(input)
+        .await?;
     let (view, _) = auth.store.create_user(auth.scope.app(), &new).await?;
     Ok((StatusCode::CREATED, user_result(&view)).into_response())
 }
