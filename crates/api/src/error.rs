@@ -41,6 +41,16 @@ pub struct PasswordErrorBody {
     pub message: String,
 }
 
+/// A login whose password must be replaced first: `temporary_password` or
+/// `password_expired`, and the token `POST /cis/v1/auth/password/reset` takes.
+#[derive(Serialize, ToSchema)]
+#[schema(as = PasswordResetRequired)]
+pub struct ResetBody {
+    pub message: &'static str,
+    pub error_code: u16,
+    pub reset_token: String,
+}
+
 /// An OAuth 2.0 error of the token endpoint (RFC 6749 §5.2).
 #[derive(Serialize, ToSchema)]
 #[schema(as = OAuthError)]
@@ -54,6 +64,13 @@ pub enum ApiError {
     BadRequest(Vec<String>),
     /// Missing, malformed, expired or wrongly signed token.
     Unauthorized,
+    /// A login that failed, for whatever reason: one answer, so nothing is learnt from it.
+    BadCredentials,
+    /// The password was right but is temporary or expired: `reason` and a `reset_token`.
+    PasswordReset {
+        reason: &'static str,
+        reset_token: String,
+    },
     Forbidden(String),
     NotFound(String),
     MethodNotAllowed,
@@ -104,7 +121,8 @@ impl ApiError {
         match self {
             ApiError::Password { status, .. } => *status,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::PasswordReset { .. } => StatusCode::FORBIDDEN,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -122,6 +140,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest(messages) => messages.join("; "),
             ApiError::Unauthorized => "Invalid token".into(),
+            ApiError::BadCredentials => "Invalid username or password".into(),
+            ApiError::PasswordReset { reason, .. } => (*reason).into(),
             ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::UnsupportedMediaType(m) => {
                 m.clone()
             }
@@ -153,6 +173,15 @@ impl IntoResponse for ApiError {
                 message,
                 error_code: code,
                 ts_error_code,
+            })
+            .into_response(),
+            ApiError::PasswordReset {
+                reason,
+                reset_token,
+            } => axum::Json(ResetBody {
+                message: reason,
+                error_code: code,
+                reset_token,
             })
             .into_response(),
             ApiError::Password { code, message, .. } => axum::Json(PasswordErrorBody {

@@ -21,6 +21,10 @@ impl Hasher {
         })
     }
 
+    pub fn params(&self) -> HashParams {
+        self.params
+    }
+
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
         let permit = self.permits.clone().acquire_owned().await.ok()?;
         tokio::task::spawn_blocking(move || {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod hasher;
+pub mod login;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -16,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::Router;
-use routes::{apps, health, oidc, users};
+use routes::{apps, health, oidc, password_auth, users};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -73,6 +74,8 @@ pub(crate) fn routes_with_docs() -> OpenApiRouter<AppState> {
             users::passwords::add_password,
             users::passwords::update_password
         ))
+        .routes(routes!(password_auth::authenticate))
+        .routes(routes!(password_auth::reset))
 }
 
 /// The whole service with its middleware.

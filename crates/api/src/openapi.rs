@@ -22,6 +22,7 @@ pub const EXTENSION: &str = "x-roster-extension";
         (name = "Users", description = "Transmit's Users API"),
         (name = "Applications", description = "The Applications API subset (admin tokens)"),
         (name = "Tokens", description = "OAuth 2.0 client credentials, keys and discovery"),
+        (name = "Authentication", description = "End-user password login and reset"),
         (name = "Operations", description = "Health and this document"),
     ),
 )]

@@ -2,6 +2,7 @@
 
 use crate::hasher::Hasher;
 use crate::tokens::KeyRing;
+use roster_core::time::Clock;
 use roster_store::Store;
 use std::sync::Arc;
 
@@ -10,4 +11,6 @@ pub struct AppState {
     pub store: Store,
     pub keys: Arc<KeyRing>,
     pub hasher: Arc<Hasher>,
+    /// The time logins and password changes go by (tests move it).
+    pub clock: Arc<Clock>,
 }

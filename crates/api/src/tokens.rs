@@ -88,6 +88,8 @@ pub struct Grant<'a> {
     pub is_admin: bool,
     pub audience: &'a str,
     pub scope: &'a str,
+    /// The end user a user token is for (`sub`); `None` for a client's own token.
+    pub user: Option<&'a roster_core::UserId>,
 }
 
 impl KeyRing {
@@ -151,7 +153,9 @@ impl KeyRing {
     pub fn issue(&self, grant: &Grant<'_>) -> Result<String, serde_json::Error> {
         let now = now_ms() / 1000;
         let claims = Claims {
-            sub: grant.client_id.to_string(),
+            sub: grant
+                .user
+                .map_or_else(|| grant.client_id.to_string(), ToString::to_string),
             iss: self.issuer.clone(),
             aud: grant.audience.to_owned(),
             iat: now,
@@ -172,7 +176,12 @@ impl KeyRing {
             // rather than listed, which keeps tokens small.
             ts_permissions: Vec::new(),
         };
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?);
+        self.sign(&claims)
+    }
+
+    /// Signs any claims with the primary key (EdDSA, its `kid` in the header).
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, serde_json::Error> {
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?);
         let signing_input = format!("{}.{payload}", self.header_b64);
         let signature = self.signer.sign(signing_input.as_bytes());
         Ok(format!(
@@ -186,6 +195,21 @@ impl KeyRing {
         if let Some(p) = self.verified.get(token) {
             return Some(p);
         }
+        let claims: Claims = self.decode(store, token, DEFAULT_AUDIENCE).await?;
+        let exp = claims.exp;
+        let principal = principal_from(claims);
+        self.verified.put(token, &principal, exp);
+        Some(principal)
+    }
+
+    /// Verifies a token of this issuer for `audience` (EdDSA only, a known `kid`, `exp`
+    /// with 30 s of leeway) and reads its claims.
+    pub async fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &Store,
+        token: &str,
+        audience: &str,
+    ) -> Option<T> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != ALGORITHM {
             return None;
@@ -199,15 +223,11 @@ impl KeyRing {
         let mut validation = Validation::new(ALGORITHM);
         validation.leeway = LEEWAY_SECS;
         validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[DEFAULT_AUDIENCE]);
+        validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
-            .ok()?
-            .claims;
-        let exp = claims.exp;
-        let principal = principal_from(claims);
-        self.verified.put(token, &principal, exp);
-        Some(principal)
+        jsonwebtoken::decode::<T>(token, key, &validation)
+            .ok()
+            .map(|data| data.claims)
     }
 
     fn knows(&self, kid: &str) -> bool {

@@ -5,6 +5,7 @@ use crate::config::Config;
 use anyhow::Context;
 use roster_api::hasher::Hasher;
 use roster_api::{AppState, KeyRing};
+use roster_core::time::Clock;
 use roster_store::{Store, StoreOptions};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         keys,
         hasher: Arc::new(hasher),
+        clock: Arc::new(Clock::default()),
     });
     tracing::info!(
         addr = %local,

@@ -4,10 +4,10 @@
 use crate::backend::{in_tx, Backend, Database};
 use crate::queries::{apps, clients, passwords, users_create, users_read, users_write};
 use roster_core::app::{App, Client, NewApp, NewClient};
-use roster_core::password::{NewPassword, StoredPassword};
+use roster_core::password::{Failures, NewPassword, StoredPassword};
 use roster_core::secret::SecretHash;
 use roster_core::user::{
-    Created, Identity, ListQuery, Lookup, Membership, NewUser, Scope, User, UserView,
+    Created, Identity, ListQuery, Lookup, Membership, NewUser, Scope, User, UserStatus, UserView,
 };
 use roster_core::{AppId, ClientId, Error, StoreError, TenantId, UserId};
 use std::sync::Arc;
@@ -270,5 +270,41 @@ impl TenantStore {
     ) -> Result<(), StoreError> {
         let mut db = self.backend().write().await?;
         passwords::replace_password(&mut db, &self.tenant, app, user_id, expected, new).await
+    }
+
+    /// Writes the failed-login state of the user's password in the app.
+    pub async fn record_login_failure(
+        &self,
+        app: &AppId,
+        user_id: &UserId,
+        failures: &Failures,
+    ) -> Result<(), StoreError> {
+        let mut db = self.backend().write().await?;
+        passwords::set_failures(&mut db, &self.tenant, app, user_id, failures).await
+    }
+
+    /// A successful login, in one transaction: the failures start over, `last_auth` moves
+    /// to `now`, a `Pending` user becomes `Active`, and the sign-in identity is recorded.
+    pub async fn record_login(
+        &self,
+        app: &AppId,
+        user_id: &UserId,
+        identity: &Identity,
+        now: i64,
+    ) -> Result<UserView, Error> {
+        let scope = Scope::Members(app.clone());
+        in_tx!(self.backend(), db => {
+            passwords::set_failures(&mut db, &self.tenant, app, user_id, &Failures::default()).await?;
+            users_write::record_identity(&mut db, &self.tenant, user_id, identity).await?;
+            users_write::update_user(&mut db, &self.tenant, &scope, user_id, |user, _| {
+                user.last_auth = Some(now);
+                if user.status == UserStatus::Pending {
+                    user.status = UserStatus::Active;
+                    user.status_changed_at = now;
+                }
+                Ok(())
+            })
+            .await?
+        })
     }
 }

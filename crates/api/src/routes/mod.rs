@@ -1,6 +1,7 @@
 pub mod apps;
 pub mod health;
 pub mod oidc;
+pub mod password_auth;
 pub mod users;
 
 /// RFC 3339 with milliseconds, as Transmit writes date-time fields.

@@ -1,6 +1,7 @@
 //! The token endpoint (client credentials), the JWK set and OpenID discovery.
 
 use crate::error::{ApiError, ErrorBody, OAuthBody};
+use crate::login::{login, LoginApp, Outcome, UsernameType};
 use crate::state::AppState;
 use crate::tokens::{Grant, DEFAULT_AUDIENCE, TOKEN_TTL_SECS};
 use axum::body::Bytes;
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use roster_core::password::Password;
 use roster_core::secret::SecretHash;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -47,7 +49,7 @@ fn dummy_hash() -> &'static SecretHash {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct TokenForm {
-    /// `client_credentials`.
+    /// `client_credentials`, or `password` for an end user of the client's app.
     grant_type: String,
     /// Or HTTP Basic authentication.
     client_id: Option<String>,
@@ -55,6 +57,11 @@ struct TokenForm {
     /// The audience asked for: `userid-api` (the default) or one of the client's resources.
     resource: Option<String>,
     scope: Option<String>,
+    /// The password grant's end user and password.
+    username: Option<String>,
+    password: Option<String>,
+    /// username (the default), email, phone_number or user_id.
+    username_type: Option<String>,
 }
 
 /// Get an access token
@@ -77,7 +84,7 @@ pub async fn token(
     let nonempty = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let grant_type =
         nonempty("grant_type").ok_or_else(|| invalid_request("grant_type is required"))?;
-    if grant_type != "client_credentials" {
+    if !matches!(grant_type, "client_credentials" | "password") {
         return Err(ApiError::oauth(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -92,6 +99,9 @@ pub async fn token(
         Some(c) if secret_ok => c,
         _ => return Err(invalid_client()),
     };
+    if grant_type == "password" {
+        return password_grant(&state, &client, &form).await;
+    }
     let audience = match nonempty("resource") {
         None => DEFAULT_AUDIENCE,
         Some(r) if r == DEFAULT_AUDIENCE || client.resources.iter().any(|x| x == r) => r,
@@ -114,6 +124,7 @@ pub async fn token(
             is_admin: client.is_management,
             audience,
             scope,
+            user: None,
         })
         .map_err(|e| {
             tracing::error!(error = %e, "could not sign a token");
@@ -130,6 +141,67 @@ pub async fn token(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// The resource-owner password grant: the client's app logs its user in.
+async fn password_grant(
+    state: &AppState,
+    client: &roster_core::ClientCredentials,
+    form: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let username = field("username").ok_or_else(|| invalid_request("username is required"))?;
+    let password = field("password").ok_or_else(|| invalid_request("password is required"))?;
+    let kind = match field("username_type") {
+        None => UsernameType::default(),
+        Some(raw) => serde_json::from_value(Value::String(raw.to_owned())).map_err(|_| {
+            invalid_request("username_type must be username, email, phone_number or user_id")
+        })?,
+    };
+    let app = LoginApp {
+        tenant: &client.tenant_id,
+        app_id: &client.app_id,
+        app_name: &client.app_name,
+        client_id: &client.client_id,
+    };
+    match login(
+        state,
+        &app,
+        kind,
+        username,
+        Password::new(password.to_owned()),
+    )
+    .await
+    {
+        Ok(Outcome::Tokens(tokens)) => {
+            let mut response = Json(json!({
+                "access_token": tokens.access_token,
+                "id_token": tokens.id_token,
+                "token_type": tokens.token_type,
+                "expires_in": tokens.expires_in,
+                "scope": "",
+                "session_id": tokens.session_id,
+            }))
+            .into_response();
+            let h = response.headers_mut();
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            Ok(response)
+        }
+        Ok(Outcome::Reset {
+            reason,
+            reset_token,
+        }) => Err(ApiError::PasswordReset {
+            reason,
+            reset_token,
+        }),
+        Err(ApiError::BadCredentials) => Err(ApiError::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the username or password is wrong",
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// The form body; a parameter given twice is refused (RFC 6749 §3.2).
@@ -265,7 +337,7 @@ fn discovery_document(state: &AppState) -> Json<Value> {
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/oidc/token"),
         "jwks_uri": format!("{issuer}/cis/oidc/jwks"),
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", "password"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
         "response_types_supported": ["token"],

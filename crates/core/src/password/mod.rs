@@ -1,8 +1,10 @@
 //! Passwords: the secret itself, Argon2id hashes (PHC strings), and the per-app policy.
 //! Hashing is CPU work of tens of milliseconds: callers run it off the async executor.
 
+mod lockout;
 mod policy;
 
+pub use lockout::Failures;
 pub use policy::{check, PolicyInput, Violation};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -68,6 +70,13 @@ pub struct StoredPassword {
     pub expires_at: Option<i64>,
     /// Earlier hashes, newest first.
     pub history: Vec<PasswordHash>,
+    pub failures: Failures,
+}
+
+impl StoredPassword {
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
 }
 
 /// A password about to be stored.

@@ -11,6 +11,7 @@ use roster_api::{AppState, KeyRing};
 use roster_core::app::NewClient;
 use roster_core::password::HashParams;
 use roster_core::secret::ClientSecret;
+use roster_core::time::Clock;
 use roster_core::TenantId;
 use roster_store::{Store, StoreOptions};
 use serde_json::Value;
@@ -49,6 +50,8 @@ pub struct TestApp {
     pub router: Router,
     pub store: Store,
     pub keys: Arc<KeyRing>,
+    /// The server's clock: tests move it instead of sleeping.
+    pub clock: Arc<Clock>,
     pub tenant: TenantId,
     pub admin: Credentials,
 }
@@ -69,15 +72,18 @@ impl TestApp {
         let keys = Arc::new(KeyRing::load(&store, ISSUER.into()).await.unwrap());
         let tenant = store.create_tenant("test").await.unwrap().tenant_id;
         let admin = Self::management_client(&store, &tenant).await;
+        let clock = Arc::new(Clock::default());
         let router = roster_api::router(AppState {
             store: store.clone(),
             keys: keys.clone(),
             hasher: Arc::new(Hasher::new(FAST_HASHING).unwrap()),
+            clock: clock.clone(),
         });
         Self {
             router,
             store,
             keys,
+            clock,
             tenant,
             admin,
         }

@@ -7,6 +7,7 @@ mod common;
 mod apps;
 mod auth;
 mod envelope;
+mod login;
 mod passwords;
 mod tokens;
 mod users;

@@ -14,6 +14,10 @@ CREATE TABLE user_passwords (
     expires_at  BIGINT,
     -- Earlier hashes, newest first, as many as the app's blockPreviousPasswords keeps (JSON).
     history     TEXT NOT NULL DEFAULT '[]',
+    -- Failed logins of the current window, when it began, and the lock they caused.
+    failures    INTEGER NOT NULL DEFAULT 0,
+    failures_since BIGINT,
+    locked_until BIGINT,
     PRIMARY KEY (tenant_id, user_id, app_id),
     FOREIGN KEY (tenant_id, user_id, app_id) REFERENCES user_apps (tenant_id, user_id, app_id) ON DELETE CASCADE
 );

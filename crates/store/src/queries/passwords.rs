@@ -2,7 +2,7 @@
 
 use super::common::{from_json, to_json};
 use crate::db::{args, Db};
-use roster_core::password::{NewPassword, PasswordHash, StoredPassword};
+use roster_core::password::{Failures, NewPassword, PasswordHash, StoredPassword};
 use roster_core::{AppId, StoreError, TenantId, UniqueKey, UserId};
 
 /// The user's password in the app, if one is set.
@@ -14,7 +14,8 @@ pub(crate) async fn get_password(
 ) -> Result<Option<StoredPassword>, StoreError> {
     let row = db
         .query_opt(
-            "SELECT hash, temporary, updated_at, expires_at, history FROM user_passwords \
+            "SELECT hash, temporary, updated_at, expires_at, history, failures, failures_since, \
+             locked_until FROM user_passwords \
              WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3",
             args![tenant.as_str(), user_id.as_str(), app.as_str()],
         )
@@ -27,6 +28,11 @@ pub(crate) async fn get_password(
         updated_at: row.int("updated_at")?,
         expires_at: row.opt_int("expires_at")?,
         history: history.into_iter().map(PasswordHash::from_stored).collect(),
+        failures: Failures {
+            count: u32::try_from(row.int("failures")?).unwrap_or(u32::MAX),
+            since: row.opt_int("failures_since")?,
+            locked_until: row.opt_int("locked_until")?,
+        },
     }))
 }
 
@@ -92,7 +98,8 @@ pub(crate) async fn replace_password(
     let changed = db
         .execute(
             "UPDATE user_passwords SET hash = $4, temporary = $5, updated_at = $6, expires_at = $7, \
-             history = $8 WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3 AND updated_at = $9",
+             history = $8, failures = 0, failures_since = NULL, locked_until = NULL \
+             WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3 AND updated_at = $9",
             args![
                 tenant.as_str(),
                 user_id.as_str(),
@@ -115,4 +122,28 @@ pub(crate) async fn replace_password(
 fn history_json(new: &NewPassword) -> Result<String, StoreError> {
     let history: Vec<&str> = new.history.iter().map(PasswordHash::as_str).collect();
     to_json(&history)
+}
+
+/// Writes the failed-login state of the password.
+pub(crate) async fn set_failures(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    app: &AppId,
+    user_id: &UserId,
+    failures: &Failures,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE user_passwords SET failures = $4, failures_since = $5, locked_until = $6 \
+         WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3",
+        args![
+            tenant.as_str(),
+            user_id.as_str(),
+            app.as_str(),
+            i64::from(failures.count),
+            failures.since,
+            failures.locked_until
+        ],
+    )
+    .await?;
+    Ok(())
 }
