@@ -20,6 +20,8 @@ pub trait Rule {
     const ANY_OF: &'static [Permission];
     /// Only admin (management-app) tokens may pass, whatever their permissions.
     const ADMIN_ONLY: bool = false;
+    /// Only end users' tokens may pass (the `me` routes), whatever the permissions.
+    const USER_ONLY: bool = false;
 }
 
 /// A verified caller that satisfies rule `R`.
@@ -63,12 +65,18 @@ where
             .verify(&state.store, token)
             .await
             .ok_or(ApiError::Unauthorized)?;
-        if R::ADMIN_ONLY && !principal.is_admin() {
+        if R::USER_ONLY {
+            if principal.kind != PrincipalKind::User {
+                return Err(ApiError::Forbidden(
+                    "This operation requires a user access token (from an end-user login)".into(),
+                ));
+            }
+        } else if R::ADMIN_ONLY && !principal.is_admin() {
             return Err(ApiError::Forbidden(
                 "This operation requires an admin access token (a management app's client)".into(),
             ));
         }
-        if !principal.has_any(R::ANY_OF) {
+        if !R::USER_ONLY && !principal.has_any(R::ANY_OF) {
             let needed: Vec<String> = R::ANY_OF.iter().map(ToString::to_string).collect();
             return Err(ApiError::Forbidden(format!(
                 "Insufficient permissions: requires one of {}",
@@ -142,6 +150,13 @@ pub mod rules {
     ]);
     rule!(UsersCount => [users(Action::List), apps(Action::List), own(Action::List)]);
     rule!(UsersEdit => [apps(Action::Edit), own(Action::Edit), users(Action::Edit)]);
+    /// The `me` routes: an end user's own data, with the user token of a login.
+    pub struct Me;
+    impl Rule for Me {
+        const ANY_OF: &'static [Permission] = &[];
+        const USER_ONLY: bool = true;
+    }
+
     rule!(PasswordsCreate => [apps(Action::Create), own(Action::Create), authenticators(Action::Create)]);
     rule!(PasswordsEdit => [apps(Action::Edit), own(Action::Edit), authenticators(Action::Edit)]);
     rule!(

@@ -74,6 +74,7 @@ pub(crate) fn routes_with_docs() -> OpenApiRouter<AppState> {
             users::passwords::add_password,
             users::passwords::update_password
         ))
+        .routes(routes!(users::passwords::add_my_password))
         .routes(routes!(password_auth::authenticate))
         .routes(routes!(password_auth::reset))
 }

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use crate::tokens::{Grant, TOKEN_TTL_SECS};
 use roster_core::id::random_id;
 use roster_core::password::{Password, PasswordHash, StoredPassword};
+use roster_core::session::{RefreshToken, Rotation};
 use roster_core::user::{Email, Identity, Lookup, PhoneNumber, Scope, UserStatus, UserView};
 use roster_core::{AppId, ClientId, Error, StoreError, TenantId, UserId};
 use roster_store::TenantStore;
@@ -53,6 +54,9 @@ pub enum Outcome {
 pub struct UserTokens {
     pub access_token: String,
     pub id_token: String,
+    /// Exchanged at the token endpoint (`grant_type=refresh_token`) for new tokens and a
+    /// new refresh token; 14 days, once.
+    pub refresh_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
     pub session_id: String,
@@ -210,7 +214,39 @@ pub async fn login(
             Error::NotFound(_) => ApiError::BadCredentials,
             e => e.into(),
         })?;
-    Ok(Outcome::Tokens(user_tokens(state, app, &user_id, now)?))
+    let refresh = RefreshToken::generate();
+    store
+        .start_session(app.app_id, app.client_id, &user_id, &refresh.digest(), now)
+        .await?;
+    Ok(Outcome::Tokens(user_tokens(
+        state, app, &user_id, now, refresh,
+    )?))
+}
+
+/// The refresh-token grant: the presented token is exchanged for new tokens and the next
+/// refresh token. Anything wrong is `BadCredentials`.
+pub async fn refresh(
+    state: &AppState,
+    app: &LoginApp<'_>,
+    presented: RefreshToken,
+) -> Result<UserTokens, ApiError> {
+    let store = state.store.tenant(app.tenant);
+    let now = state.clock.now();
+    let next = RefreshToken::generate();
+    let rotated = store
+        .rotate_refresh_token(app.client_id, &presented.digest(), &next.digest(), now)
+        .await?;
+    let Rotation::Rotated(user_id) = rotated else {
+        return Err(ApiError::BadCredentials);
+    };
+    let view = store
+        .get_user(&Scope::Members(app.app_id.clone()), &user_id)
+        .await
+        .map_err(|_| ApiError::BadCredentials)?;
+    if view.user.status == UserStatus::Disabled {
+        return Err(ApiError::BadCredentials);
+    }
+    user_tokens(state, app, &user_id, now, next)
 }
 
 fn signing_failed(e: serde_json::Error) -> ApiError {
@@ -223,6 +259,7 @@ fn user_tokens(
     app: &LoginApp<'_>,
     user_id: &UserId,
     now: i64,
+    refresh: RefreshToken,
 ) -> Result<UserTokens, ApiError> {
     let session_id = random_id(21);
     let access_token = state
@@ -256,6 +293,7 @@ fn user_tokens(
     Ok(UserTokens {
         access_token,
         id_token,
+        refresh_token: refresh.expose().to_owned(),
         token_type: "Bearer",
         expires_in: TOKEN_TTL_SECS,
         session_id,

@@ -7,6 +7,7 @@ pub mod password;
 pub mod permission;
 pub mod principal;
 pub mod secret;
+pub mod session;
 pub mod signing_key;
 pub mod time;
 pub mod user;

@@ -494,3 +494,96 @@ async fn a_locked_sqlite_file_delays_only_the_writes() {
         }
     }
 }
+
+async fn send_json(method: reqwest::Method, url: String, token: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The sequence a provisioning tool written for Transmit runs, then a login, over a real
+/// socket (with cheap Argon2 parameters, which also shows the flags work).
+#[tokio::test]
+async fn a_transmit_client_sets_passwords_and_logs_in() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, secret) = (random("admin"), "a-bootstrap-secret-of-some-length");
+    let env = [
+        ("ROSTER_BOOTSTRAP_CLIENT_ID", id.as_str()),
+        ("ROSTER_BOOTSTRAP_CLIENT_SECRET", secret),
+        ("ROSTER_ARGON2_MEMORY_KIB", "1024"),
+        ("ROSTER_ARGON2_ITERATIONS", "1"),
+    ];
+    let server = start(&sqlite_url(&dir), &env);
+    let admin = access_token(&server, &id, secret).await;
+    let (status, app) = send_json(
+        Method::POST,
+        server.url("/cis/v1/applications"),
+        &admin,
+        serde_json::json!({"app_name": "Shop"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{app}");
+    let app = &app["result"];
+    let client = access_token(
+        &server,
+        app["client_id"].as_str().unwrap(),
+        app["client_secret"].as_str().unwrap(),
+    )
+    .await;
+    let users = server.url("/cis/v1/users");
+    let (status, user) = send_json(
+        Method::POST,
+        users.clone(),
+        &client,
+        serde_json::json!({"email": "jo@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{user}");
+    let password_url = server.url(&format!(
+        "/cis/v1/users/{}/password",
+        user["result"]["user_id"].as_str().unwrap()
+    ));
+    let set = |method: Method, body: Value| {
+        let (url, client) = (password_url.clone(), client.clone());
+        async move { send_json(method, url, &client, body).await }
+    };
+    let strong = "Str0ng!Passw0rd-x";
+    assert_eq!(
+        set(Method::POST, serde_json::json!({"password": strong}))
+            .await
+            .0,
+        201
+    );
+    let (status, conflict) = set(Method::POST, serde_json::json!({"password": strong})).await;
+    assert_eq!(
+        (status, conflict["error_code"].clone()),
+        (409, serde_json::json!("auth_password_already_configured"))
+    );
+    let replaced = serde_json::json!({"password": "An0ther!Passw0rd-y", "force_replace": false});
+    assert_eq!(set(Method::PUT, replaced).await.0, 200);
+    let (status, tokens) = send_json(
+        Method::POST,
+        server.url("/cis/v1/auth/password/authenticate"),
+        &client,
+        serde_json::json!({"username": "jo@example.com", "username_type": "email", "password": "An0ther!Passw0rd-y"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert!(tokens["access_token"].is_string() && tokens["refresh_token"].is_string());
+
+    // Transmit's sample backends sign up with a username and credentials in one call.
+    let signup = serde_json::json!({"username": "ann", "credentials": {"password": strong, "force_replace": false}});
+    assert_eq!(
+        send_json(Method::POST, users.clone(), &client, signup.clone())
+            .await
+            .0,
+        201
+    );
+    assert_eq!(send_json(Method::POST, users, &client, signup).await.0, 409);
+}

@@ -2,10 +2,13 @@
 //! leave it out, and another tenant's rows are simply not found.
 
 use crate::backend::{in_tx, Backend, Database};
-use crate::queries::{apps, clients, passwords, users_create, users_read, users_write};
+use crate::queries::{
+    apps, clients, passwords, refresh_tokens, users_create, users_read, users_write,
+};
 use roster_core::app::{App, Client, NewApp, NewClient};
 use roster_core::password::{Failures, NewPassword, StoredPassword};
 use roster_core::secret::SecretHash;
+use roster_core::session::{Rotation, REFRESH_TTL_MS};
 use roster_core::user::{
     Created, Identity, ListQuery, Lookup, Membership, NewUser, Scope, User, UserStatus, UserView,
 };
@@ -305,6 +308,43 @@ impl TenantStore {
                 Ok(())
             })
             .await?
+        })
+    }
+
+    /// Stores a new session's refresh token (its digest), as the first of its family.
+    pub async fn start_session(
+        &self,
+        app: &AppId,
+        client_id: &ClientId,
+        user_id: &UserId,
+        digest: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let family_id = ClientId::generate().into_string();
+        let token = refresh_tokens::NewToken {
+            digest,
+            user_id,
+            app_id: app,
+            client_id,
+            family_id: &family_id,
+            expires_at: now + REFRESH_TTL_MS,
+            now,
+        };
+        let mut db = self.backend().write().await?;
+        refresh_tokens::insert(&mut db, &self.tenant, &token).await
+    }
+
+    /// Exchanges the refresh token with digest `presented` for `next`, in one transaction;
+    /// a token presented after it was exchanged revokes its whole family.
+    pub async fn rotate_refresh_token(
+        &self,
+        client_id: &ClientId,
+        presented: &str,
+        next: &str,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        in_tx!(self.backend(), db => {
+            refresh_tokens::rotate(&mut db, &self.tenant, client_id, presented, next, now, REFRESH_TTL_MS).await?
         })
     }
 }

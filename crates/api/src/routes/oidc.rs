@@ -1,7 +1,7 @@
 //! The token endpoint (client credentials), the JWK set and OpenID discovery.
 
 use crate::error::{ApiError, ErrorBody, OAuthBody};
-use crate::login::{login, LoginApp, Outcome, UsernameType};
+use crate::login::{login, refresh, LoginApp, Outcome, UserTokens, UsernameType};
 use crate::state::AppState;
 use crate::tokens::{Grant, DEFAULT_AUDIENCE, TOKEN_TTL_SECS};
 use axum::body::Bytes;
@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use roster_core::password::Password;
 use roster_core::secret::SecretHash;
+use roster_core::session::RefreshToken;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -62,6 +63,8 @@ struct TokenForm {
     password: Option<String>,
     /// username (the default), email, phone_number or user_id.
     username_type: Option<String>,
+    /// The refresh-token grant's token.
+    refresh_token: Option<String>,
 }
 
 /// Get an access token
@@ -84,7 +87,10 @@ pub async fn token(
     let nonempty = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let grant_type =
         nonempty("grant_type").ok_or_else(|| invalid_request("grant_type is required"))?;
-    if !matches!(grant_type, "client_credentials" | "password") {
+    if !matches!(
+        grant_type,
+        "client_credentials" | "password" | "refresh_token"
+    ) {
         return Err(ApiError::oauth(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -99,8 +105,10 @@ pub async fn token(
         Some(c) if secret_ok => c,
         _ => return Err(invalid_client()),
     };
-    if grant_type == "password" {
-        return password_grant(&state, &client, &form).await;
+    match grant_type {
+        "password" => return password_grant(&state, &client, &form).await,
+        "refresh_token" => return refresh_grant(&state, &client, &form).await,
+        _ => {}
     }
     let audience = match nonempty("resource") {
         None => DEFAULT_AUDIENCE,
@@ -173,21 +181,7 @@ async fn password_grant(
     )
     .await
     {
-        Ok(Outcome::Tokens(tokens)) => {
-            let mut response = Json(json!({
-                "access_token": tokens.access_token,
-                "id_token": tokens.id_token,
-                "token_type": tokens.token_type,
-                "expires_in": tokens.expires_in,
-                "scope": "",
-                "session_id": tokens.session_id,
-            }))
-            .into_response();
-            let h = response.headers_mut();
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            Ok(response)
-        }
+        Ok(Outcome::Tokens(tokens)) => Ok(user_token_response(tokens)),
         Ok(Outcome::Reset {
             reason,
             reset_token,
@@ -202,6 +196,50 @@ async fn password_grant(
         )),
         Err(e) => Err(e),
     }
+}
+
+/// The refresh-token grant: rotates the client's refresh token.
+async fn refresh_grant(
+    state: &AppState,
+    client: &roster_core::ClientCredentials,
+    form: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let presented = form
+        .get("refresh_token")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid_request("refresh_token is required"))?;
+    let app = LoginApp {
+        tenant: &client.tenant_id,
+        app_id: &client.app_id,
+        app_name: &client.app_name,
+        client_id: &client.client_id,
+    };
+    match refresh(state, &app, RefreshToken::presented(presented.clone())).await {
+        Ok(tokens) => Ok(user_token_response(tokens)),
+        Err(ApiError::BadCredentials) => Err(ApiError::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token is invalid, expired, revoked or already used",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+fn user_token_response(tokens: UserTokens) -> Response {
+    let mut response = Json(json!({
+        "access_token": tokens.access_token,
+        "id_token": tokens.id_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": tokens.token_type,
+        "expires_in": tokens.expires_in,
+        "scope": "",
+        "session_id": tokens.session_id,
+    }))
+    .into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
 }
 
 /// The form body; a parameter given twice is refused (RFC 6749 §3.2).
@@ -337,7 +375,7 @@ fn discovery_document(state: &AppState) -> Json<Value> {
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/oidc/token"),
         "jwks_uri": format!("{issuer}/cis/oidc/jwks"),
-        "grant_types_supported": ["client_credentials", "password"],
+        "grant_types_supported": ["client_credentials", "password", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
         "response_types_supported": ["token"],

@@ -297,3 +297,183 @@ async fn the_token_endpoint_takes_the_password_grant() {
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", text(&r));
 }
+
+/// Logs `jo` in through the Shop client; returns the token answer.
+async fn logged_in(ctx: &Ctx) -> Value {
+    let r = authenticate(ctx, "jo", "username", STRONG).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", text(&r));
+    r.json()
+}
+
+async fn refresh_with(ctx: &Ctx, refresh_token: &str) -> Response {
+    token_form(
+        ctx,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", ctx.shop.client_id.as_str()),
+            ("client_secret", ctx.shop.client_secret.as_str()),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
+    let ctx = Ctx::new().await;
+    let user = user_with(&ctx, STRONG, false).await;
+    let first = logged_in(&ctx).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let r = refresh_with(&ctx, &first).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", text(&r));
+    let body = r.json();
+    assert_eq!(
+        jwt_claims(body["access_token"].as_str().unwrap())["sub"],
+        user.as_str()
+    );
+    let second = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+
+    // The first token again: refused, and its whole family with it.
+    let replay = refresh_with(&ctx, &first).await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST, "{}", text(&replay));
+    assert_eq!(replay.json()["error"], "invalid_grant");
+    assert_eq!(
+        refresh_with(&ctx, &second).await.json()["error"],
+        "invalid_grant"
+    );
+
+    // Another login is another family, unaffected.
+    let other = logged_in(&ctx).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(refresh_with(&ctx, &other).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn refresh_tokens_end_with_their_client_their_user_and_their_time() {
+    let ctx = Ctx::new().await;
+    let user = user_with(&ctx, STRONG, false).await;
+    assert_eq!(
+        refresh_with(&ctx, "rrt_unknown").await.json()["error"],
+        "invalid_grant"
+    );
+
+    // Another client of the tenant cannot use it.
+    let token = logged_in(&ctx).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (blog, _) = ctx.another_app("Blog").await;
+    let r = token_form(
+        &ctx,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", blog.client_id.as_str()),
+            ("client_secret", blog.client_secret.as_str()),
+            ("refresh_token", token.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(r.json()["error"], "invalid_grant", "{}", text(&r));
+
+    // A disabled user's sessions stop.
+    ctx.update(&ctx.shop_token, &user, json!({"status": "Disabled"}))
+        .await;
+    assert_eq!(
+        refresh_with(&ctx, &token).await.json()["error"],
+        "invalid_grant"
+    );
+    ctx.update(&ctx.shop_token, &user, json!({"status": "Active"}))
+        .await;
+
+    // Fourteen days, then nothing.
+    let token = logged_in(&ctx).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ctx.app.clock.advance(15 * DAY_MS);
+    assert_eq!(
+        refresh_with(&ctx, &token).await.json()["error"],
+        "invalid_grant"
+    );
+
+    // Leaving the app ends the sessions in it.
+    ctx.app.clock.advance(-15 * DAY_MS);
+    let token = logged_in(&ctx).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = ctx
+        .delete(&ctx.shop_token, &format!("{USERS}/{user}/apps"))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        refresh_with(&ctx, &token).await.json()["error"],
+        "invalid_grant"
+    );
+}
+
+/// A user token for `user` of the Shop app, as a login by another method would give.
+fn user_token(ctx: &Ctx, user: &str) -> String {
+    let user = roster_core::UserId::from_string(user);
+    ctx.app
+        .keys
+        .issue(&roster_api::tokens::Grant {
+            tenant_id: &ctx.app.tenant,
+            app_id: &roster_core::AppId::from_string(ctx.shop.app_id.clone()),
+            app_name: "Shop",
+            client_id: &roster_core::ClientId::from_string(ctx.shop.client_id.clone()),
+            is_admin: false,
+            audience: "userid-api",
+            scope: "",
+            user: Some(&user),
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_logged_in_user_adds_a_first_password_to_themselves() {
+    const ME: &str = "/cis/v1/users/me/password-credentials";
+    let ctx = Ctx::new().await;
+    let user = ctx.shop_user(json!({"email": "jo@example.com"})).await;
+    let token = user_token(&ctx, &user);
+    // Client and admin tokens are not the user's.
+    for other in [ctx.shop_token.as_str(), ctx.admin.as_str()] {
+        let r = ctx.post(other, ME, json!({"password": STRONG})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", text(&r));
+    }
+    let weak = ctx.post(&token, ME, json!({"password": "weak"})).await;
+    assert_eq!(
+        weak.json()["error_code"],
+        "auth_password_weak",
+        "{}",
+        text(&weak)
+    );
+    let r = ctx
+        .post(&token, ME, json!({"password": STRONG, "username": "jo"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", text(&r));
+    assert_eq!(
+        r.json(),
+        json!({"result": {"message": "Password registered"}})
+    );
+    let seen = ctx.read(&ctx.shop_token, &user).await;
+    assert_eq!(
+        (
+            seen["username"].clone(),
+            seen["password_information"]["temporary"].clone()
+        ),
+        (json!("jo"), json!(false))
+    );
+    assert_eq!(
+        authenticate(&ctx, "jo", "username", STRONG).await.status,
+        StatusCode::OK
+    );
+    let again = ctx.post(&token, ME, json!({"password": STRONG_2})).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN, "{}", text(&again));
+}

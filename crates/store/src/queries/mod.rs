@@ -7,6 +7,7 @@ pub(crate) mod clients;
 pub(crate) mod common;
 pub(crate) mod keys;
 pub(crate) mod passwords;
+pub(crate) mod refresh_tokens;
 pub(crate) mod tenants;
 pub(crate) mod users_create;
 pub(crate) mod users_read;

@@ -19,6 +19,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/sqlite/0001_foundation.sql")),
         M::up(include_str!("../../migrations/sqlite/0002_users.sql")),
         M::up(include_str!("../../migrations/sqlite/0003_passwords.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/0004_refresh_tokens.sql"
+        )),
     ])
 }
 

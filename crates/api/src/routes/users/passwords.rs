@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use roster_core::password::{self, NewPassword, Password, PolicyInput, StoredPassword};
-use roster_core::time::now_ms;
 use roster_core::user::UserId;
 use roster_core::{AppId, PasswordConfiguration, StoreError, UniqueKey};
 use serde::{Deserialize, Serialize};
@@ -166,7 +165,7 @@ pub async fn add_password(
     )?;
     let hash = hashed(&state, password).await?;
     let temporary = input.force_replace.unwrap_or(true);
-    let new = NewPassword::new(hash, temporary, now_ms(), &target.policy, None);
+    let new = NewPassword::new(hash, temporary, state.clock.now(), &target.policy, None);
     let stored = auth
         .store
         .add_password(&target.app, &target.user_id, username.as_deref(), &new)
@@ -226,7 +225,13 @@ pub async fn update_password(
     }
     let hash = hashed(&state, password).await?;
     let temporary = input.force_replace.unwrap_or(true);
-    let new = NewPassword::new(hash, temporary, now_ms(), &target.policy, Some(&current));
+    let new = NewPassword::new(
+        hash,
+        temporary,
+        state.clock.now(),
+        &target.policy,
+        Some(&current),
+    );
     match auth
         .store
         .replace_password(&target.app, &target.user_id, current.updated_at, &new)
@@ -236,6 +241,64 @@ pub async fn update_password(
         Err(StoreError::NotFound) => Err(already_configured(
             "The password changed meanwhile: read it again",
         )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `ApiMeAddPassword`.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ApiMeAddPassword)]
+pub struct MyPasswordInput {
+    password: String,
+    /// The login name; stored as the user's username in the app.
+    username: Option<String>,
+}
+
+fn forbidden(message: &str) -> ApiError {
+    ApiError::Forbidden(message.into())
+}
+
+/// Add password credentials to the current user
+///
+/// A logged-in end user (user token) sets a first password in the token's app; it is not
+/// temporary. A user who has one already is refused (403).
+#[utoipa::path(post, path = "/cis/v1/users/me/password-credentials", operation_id = "addPasswordCredentialsToCurrentUser", tag = "Users",
+    request_body = MyPasswordInput,
+    responses(
+        (status = 200, body = Envelope<Registered>), (status = 400, body = PasswordErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+    ))]
+pub async fn add_my_password(
+    State(state): State<AppState>,
+    auth: Authorized<rules::Me>,
+    PasswordJson(input): PasswordJson<MyPasswordInput>,
+) -> ApiResult<impl IntoResponse> {
+    let username = username_of(input.username)?;
+    let user_id = auth.principal.user_id.clone().unwrap_or_default();
+    let target = target(&auth, user_id)
+        .await
+        .map_err(|_| forbidden("The token's user is not a user of its app"))?;
+    if target.current.is_some() {
+        return Err(forbidden("A password is already configured for this user"));
+    }
+    let password = Password::new(input.password);
+    checked(&target, &password, username.as_deref(), true)?;
+    let hash = hashed(&state, password).await?;
+    let new = NewPassword::new(hash, false, state.clock.now(), &target.policy, None);
+    match auth
+        .store
+        .add_password(&target.app, &target.user_id, username.as_deref(), &new)
+        .await
+    {
+        Ok(()) => Ok(registered()),
+        Err(StoreError::Conflict(UniqueKey::Username)) => Err(invalid_password_input(
+            "username is already taken in this app",
+        )),
+        Err(StoreError::Conflict(_)) => {
+            Err(forbidden("A password is already configured for this user"))
+        }
+        Err(StoreError::NotFound) => Err(forbidden("The token's user is not a user of its app")),
         Err(e) => Err(e.into()),
     }
 }
