@@ -29,6 +29,9 @@ struct AppView {
     service_providers: Vec<String>,
     /// Roster extension: marks the app whose clients get admin tokens.
     is_management_app: bool,
+    /// The app's login methods: Roster has passwords, with the app's policy.
+    login_preferences: LoginPreferences,
+    /// Roster extension, the same policy as `login_preferences.auth_methods.password`.
     password_configuration: PasswordConfiguration,
     created_at: String,
     updated_at: String,
@@ -52,6 +55,11 @@ impl AppView {
             allow_public_signup: app.settings.allow_public_signup,
             service_providers: Vec::new(),
             is_management_app: app.is_management,
+            login_preferences: LoginPreferences {
+                auth_methods: AuthMethods {
+                    password: Some(app.password_config.clone()),
+                },
+            },
             password_configuration: app.password_config,
             created_at: iso(app.created_at),
             updated_at: iso(app.updated_at),
@@ -106,7 +114,38 @@ pub struct CreateAppRequest {
     allow_public_signup: Option<bool>,
     client_display_name: Option<String>,
     client_description: Option<String>,
+    /// Roster extension: the password policy, as `login_preferences.auth_methods.password`.
     password_configuration: Option<PasswordConfiguration>,
+    login_preferences: Option<LoginPreferences>,
+}
+
+/// `ApiLoginPreferences`: of Transmit's login methods Roster has passwords; the others are
+/// accepted and ignored.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = ApiLoginPreferences)]
+pub struct LoginPreferences {
+    auth_methods: AuthMethods,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = ApiAuthMethods)]
+pub struct AuthMethods {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password: Option<PasswordConfiguration>,
+}
+
+/// The policy a create or update sets: `login_preferences.auth_methods.password`, or the
+/// `password_configuration` extension; both at once is a 400.
+fn policy_of(
+    preferences: Option<LoginPreferences>,
+    configuration: Option<PasswordConfiguration>,
+) -> Result<Option<PasswordConfiguration>, ApiError> {
+    match (preferences.and_then(|p| p.auth_methods.password), configuration) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "login_preferences.auth_methods.password and password_configuration are the same policy: send one",
+        )),
+        (a, b) => Ok(a.or(b)),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -118,6 +157,7 @@ pub struct UpdateAppRequest {
     redirect_uris: Option<Vec<String>>,
     allow_public_signup: Option<bool>,
     password_configuration: Option<PasswordConfiguration>,
+    login_preferences: Option<LoginPreferences>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -182,7 +222,8 @@ pub async fn create_app(
             redirect_uris: req.redirect_uris.clone().unwrap_or_default(),
             allow_public_signup: req.allow_public_signup.unwrap_or(false),
         },
-        password_config: req.password_configuration.unwrap_or_default(),
+        password_config: policy_of(req.login_preferences, req.password_configuration)?
+            .unwrap_or_default(),
     };
     input.validate()?;
     let client = NewClient {
@@ -258,6 +299,7 @@ pub async fn update_app(
     ApiPath(app_id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateAppRequest>,
 ) -> ApiResult<impl IntoResponse> {
+    let policy = policy_of(req.login_preferences, req.password_configuration)?;
     let result = auth
         .store
         .update_app(&AppId::from_string(app_id), move |app| {
@@ -280,7 +322,7 @@ pub async fn update_app(
             if let Some(v) = req.allow_public_signup {
                 s.allow_public_signup = v;
             }
-            if let Some(v) = req.password_configuration {
+            if let Some(v) = policy {
                 app.password_config = v;
             }
             validate_app(app)

@@ -443,3 +443,49 @@ async fn a_create_with_a_bad_password_creates_nothing() {
         "{result}"
     );
 }
+
+#[tokio::test]
+async fn the_policy_is_read_and_set_as_login_preferences() {
+    let ctx = Ctx::new().await;
+    let r = ctx
+        .post(
+            &ctx.admin,
+            "/cis/v1/applications",
+            json!({"app_name": "Kiosk", "login_preferences": {"auth_methods": {
+                "password": {"passwordMinLength": 8, "passwordComplexity": 2},
+                "email_otp": {"enabled": true}}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", text(&r));
+    let app = r.json()["result"].clone();
+    let policy = &app["login_preferences"]["auth_methods"]["password"];
+    assert_eq!(
+        (
+            policy["passwordMinLength"].clone(),
+            policy["passwordComplexity"].clone()
+        ),
+        (json!(8), json!(2))
+    );
+    assert_eq!(app["password_configuration"], *policy);
+    let uri = format!("/cis/v1/applications/{}", app["app_id"].as_str().unwrap());
+    let r = ctx
+        .put(
+            &ctx.admin,
+            &uri,
+            json!({"login_preferences": {"auth_methods": {"password": {"passwordMinLength": 10}}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", text(&r));
+    assert_eq!(
+        r.json()["result"]["login_preferences"]["auth_methods"]["password"]["passwordMinLength"],
+        10
+    );
+    for body in [
+        json!({"login_preferences": {"auth_methods": {"password": {"passwordComplexity": 9}}}}),
+        json!({"password_configuration": {"passwordMinLength": 0}}),
+        json!({"password_configuration": {}, "login_preferences": {"auth_methods": {"password": {}}}}),
+    ] {
+        let r = ctx.put(&ctx.admin, &uri, body.clone()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", text(&r));
+    }
+}
