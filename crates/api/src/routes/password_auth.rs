@@ -133,11 +133,11 @@ pub async fn reset(
     })
     .map_err(|v| ApiError::password(StatusCode::BAD_REQUEST, v.code(), v.message()))?;
     let keep = (policy.block_previous_passwords as usize).max(1);
-    let recent: Vec<_> = std::iter::once(current.hash.clone())
-        .chain(current.history.iter().cloned())
-        .take(keep)
-        .collect();
-    if state.hasher.matches_any(recent, new_password.clone()).await {
+    if state
+        .hasher
+        .matches_any(current.recent(keep), new_password.clone())
+        .await
+    {
         return Err(ApiError::password(
             StatusCode::BAD_REQUEST,
             "auth_password_recently_used",

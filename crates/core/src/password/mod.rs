@@ -77,6 +77,14 @@ impl StoredPassword {
     pub fn expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
     }
+
+    /// The `keep` latest passwords, this one first: those a new password must not repeat.
+    pub fn recent(&self, keep: usize) -> Vec<PasswordHash> {
+        std::iter::once(self.hash.clone())
+            .chain(self.history.iter().cloned())
+            .take(keep)
+            .collect()
+    }
 }
 
 /// A password about to be stored.

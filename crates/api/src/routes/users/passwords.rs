@@ -212,11 +212,11 @@ pub async fn update_password(
     let password = Password::new(raw);
     checked(&target, &password, None, true)?;
     let keep = target.policy.block_previous_passwords as usize;
-    let recent: Vec<_> = std::iter::once(current.hash.clone())
-        .chain(current.history.iter().cloned())
-        .take(keep)
-        .collect();
-    if state.hasher.matches_any(recent, password.clone()).await {
+    if state
+        .hasher
+        .matches_any(current.recent(keep), password.clone())
+        .await
+    {
         return Err(ApiError::password(
             StatusCode::BAD_REQUEST,
             "auth_password_recently_used",
