@@ -23,6 +23,16 @@ pub struct ErrorBody {
     pub error_code: u16,
 }
 
+/// A 400 for a taken identifier where no 409 is documented (`PUT /v1/users/{id}`, the
+/// verify routes): the 400 shape with the `ts_error_code` of the 409.
+#[derive(Serialize, ToSchema)]
+#[schema(as = IdentifierIsTakenBadRequestHttpError)]
+pub struct TakenBody {
+    pub message: Vec<String>,
+    pub error_code: u16,
+    pub ts_error_code: &'static str,
+}
+
 /// A 409: the taken identifier, as Transmit's `ts_error_code`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = IdentifierIsTakenHttpError)]
@@ -78,8 +88,13 @@ pub enum ApiError {
         message: String,
         ts_error_code: &'static str,
     },
+    /// A taken identifier where the spec documents no 409 (`DECISIONS.md`): a 400 with
+    /// the same `ts_error_code`.
+    Taken {
+        message: String,
+        ts_error_code: &'static str,
+    },
     PayloadTooLarge,
-    UnsupportedMediaType(String),
     Unavailable,
     Internal,
     /// Errors of the password operations: `{error_code: "<name>", message}`.
@@ -127,8 +142,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Taken { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::OAuth { status, .. } => *status,
@@ -142,11 +157,9 @@ impl ApiError {
             ApiError::Unauthorized => "Invalid token".into(),
             ApiError::BadCredentials => "Invalid username or password".into(),
             ApiError::PasswordReset { reason, .. } => (*reason).into(),
-            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::UnsupportedMediaType(m) => {
-                m.clone()
-            }
+            ApiError::Forbidden(m) | ApiError::NotFound(m) => m.clone(),
             ApiError::MethodNotAllowed => "Method not allowed".into(),
-            ApiError::Conflict { message, .. } => message.clone(),
+            ApiError::Conflict { message, .. } | ApiError::Taken { message, .. } => message.clone(),
             ApiError::PayloadTooLarge => "Request body is larger than the limit of 1 MiB".into(),
             ApiError::Unavailable => "Service temporarily unavailable".into(),
             ApiError::Internal => "Something went wrong - Internal server error".into(),
@@ -171,6 +184,15 @@ impl IntoResponse for ApiError {
                 ts_error_code,
             } => axum::Json(ConflictBody {
                 message,
+                error_code: code,
+                ts_error_code,
+            })
+            .into_response(),
+            ApiError::Taken {
+                message,
+                ts_error_code,
+            } => axum::Json(TakenBody {
+                message: vec![message],
                 error_code: code,
                 ts_error_code,
             })
@@ -230,6 +252,19 @@ impl From<Error> for ApiError {
                 tracing::error!(error = %detail, "internal error");
                 ApiError::Internal
             }
+        }
+    }
+}
+
+impl ApiError {
+    /// For operations whose spec documents no 409: a taken identifier becomes a 400.
+    pub fn taken_as_bad_request(e: Error) -> Self {
+        match e {
+            Error::Conflict { message, code } => ApiError::Taken {
+                message,
+                ts_error_code: code,
+            },
+            e => e.into(),
         }
     }
 }

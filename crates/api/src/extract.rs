@@ -31,8 +31,9 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
+/// A 400, as `DECISIONS.md` says (Transmit documents no 415).
 fn wrong_content_type() -> ApiError {
-    ApiError::UnsupportedMediaType("Content-Type must be application/json".into())
+    ApiError::bad_request("Content-Type must be application/json")
 }
 
 /// The body, within the size limit (413 beyond it).
@@ -178,7 +179,6 @@ where
         match ApiJson::<T>::from_request(req, state).await {
             Ok(ApiJson(body)) => Ok(PasswordJson(body)),
             Err(ApiError::BadRequest(messages)) => Err(invalid_password_input(messages.join("; "))),
-            Err(ApiError::UnsupportedMediaType(message)) => Err(invalid_password_input(message)),
             Err(other) => Err(other),
         }
     }

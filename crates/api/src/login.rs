@@ -138,7 +138,9 @@ async fn find(
 }
 
 /// Logs `username` in to the app with `password`. Every refusal is the same
-/// `BadCredentials`: unknown user, no password, wrong password, locked, or disabled.
+/// `BadCredentials`: unknown user, no password, wrong password, locked, or disabled. One
+/// sequence of steps (find, lock, verify, count, reset, record, sign) kept in one place on
+/// purpose: the order of the checks is what keeps the refusals alike.
 pub async fn login(
     state: &AppState,
     app: &LoginApp<'_>,

@@ -206,7 +206,6 @@ fn name_taken(e: StoreError) -> ApiError {
         (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ConflictBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
     ))]
 pub async fn create_app(
     auth: Authorized<rules::AppsCreate>,
@@ -292,7 +291,7 @@ pub async fn get_app(
         (status = 200, body = Envelope<AppView>), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ConflictBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 413, body = ErrorBody),
     ))]
 pub async fn update_app(
     auth: Authorized<rules::AppsEdit>,
@@ -371,7 +370,6 @@ pub async fn delete_app(
         (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
     ))]
 pub async fn create_client(
     auth: Authorized<rules::AppsCreate>,

@@ -36,7 +36,7 @@ pub struct AuthenticateInput {
     responses(
         (status = 200, body = UserTokens), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ResetBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 413, body = ErrorBody),
     ))]
 pub async fn authenticate(
     State(state): State<AppState>,

@@ -100,12 +100,17 @@ async fn wrong_field_types_name_the_field() {
 }
 
 #[tokio::test]
-async fn wrong_content_type_is_415() {
+async fn a_wrong_content_type_is_400() {
+    // `DECISIONS.md`: Transmit documents no 415.
     let app = TestApp::new().await;
     let token = app.admin_token().await;
     let r = post_raw(&app, &token, "text/plain", br#"{"app_name":"x"}"#.to_vec()).await;
-    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_eq!(r.json()["error_code"], 415);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error_code"], 400);
+    assert_eq!(
+        r.json()["message"][0],
+        "Content-Type must be application/json"
+    );
 }
 
 #[tokio::test]

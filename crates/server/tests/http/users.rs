@@ -143,6 +143,15 @@ pub fn assert_bad_request(r: &Response, prefix: &str) {
     );
 }
 
+/// Where the spec documents no 409 (`DECISIONS.md`): a 400 with the 409's `ts_error_code`.
+pub fn assert_taken(r: &Response, code: &str) {
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{code}: {}", text(r));
+    let body = r.json();
+    assert_eq!(body["error_code"], 400, "{body}");
+    assert_eq!(body["ts_error_code"], code, "{body}");
+    assert!(body["message"][0].is_string(), "{body}");
+}
+
 /// A 409 `IdentifierIsTaken` with `ts_error_code`.
 pub fn assert_conflict(r: &Response, code: &str) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{code}: {}", text(r));

@@ -1,6 +1,6 @@
 //! Users API: `PUT /v1/users/{id}` merge rules, validation and conflicts.
 
-use crate::users::{assert_bad_request, assert_conflict, assert_user_not_found, Ctx, USERS};
+use crate::users::{assert_bad_request, assert_taken, assert_user_not_found, Ctx, USERS};
 use serde_json::{json, Value};
 
 async fn full_user(ctx: &Ctx) -> (String, Value) {
@@ -307,7 +307,7 @@ async fn merged_custom_data_is_capped_too() {
 }
 
 #[tokio::test]
-async fn update_conflicts_are_409() {
+async fn update_conflicts_are_400_with_the_code() {
     let ctx = Ctx::new().await;
     ctx.shop_user(json!({
         "email": "taken@example.com",
@@ -340,7 +340,7 @@ async fn update_conflicts_are_409() {
         ),
     ] {
         let r = ctx.put(&ctx.shop_token, &uri, body.clone()).await;
-        assert_conflict(&r, code);
+        assert_taken(&r, code);
     }
     assert_eq!(ctx.read(&ctx.shop_token, &user_id).await, before);
     // Secondary values need not be unique.

@@ -247,8 +247,9 @@ async fn read_linked(
     Ok(linked)
 }
 
-/// One attempt at a batch in the open transaction: probe, decide, write, answer. A create
-/// that must fail fails alone and writes nothing. `Err(StoreError::Conflict)` is a lost
+/// One attempt at a batch in the open transaction: probe, decide, write, answer, one
+/// named step after another (split further, each part would need most of the others'
+/// values). A create that must fail fails alone and writes nothing. `Err(StoreError::Conflict)` is a lost
 /// race: a concurrent writer took an identifier after the probe, and the transaction must
 /// be rolled back (only on PostgreSQL; the single SQLite writer rules it out).
 pub(crate) async fn attempt(

@@ -18,7 +18,8 @@ where
         .update_user(&auth.scope, &UserId::from_string(user_id), |user, _| {
             f(user)
         })
-        .await?;
+        .await
+        .map_err(ApiError::taken_as_bad_request)?;
     Ok(())
 }
 
@@ -43,14 +44,15 @@ fn phone_of(raw: &str) -> Result<PhoneNumber, ApiError> {
         (status = 202, description = "Verified"), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
     ))]
 pub async fn verify_email(
     auth: Edit,
     ApiPath((user_id, email)): ApiPath<(String, String)>,
     ApiJsonOrEmpty(body): ApiJsonOrEmpty<VerifyInput>,
 ) -> ApiResult<StatusCode> {
-    let key = email_of(&email)?;
+    // The verify routes document only 202 and 404: what cannot be an email matches nothing.
+    let key =
+        email_of(&email).map_err(|_| ApiError::NotFound("Email not found for this user".into()))?;
     let to_primary = body.change_to_primary.unwrap_or(false);
     change(&auth, user_id, move |u| {
         u.verify_email(&key, to_primary, now_ms())
@@ -67,14 +69,14 @@ pub async fn verify_email(
         (status = 202, description = "Verified"), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
     ))]
 pub async fn verify_phone(
     auth: Edit,
     ApiPath((user_id, phone)): ApiPath<(String, String)>,
     ApiJsonOrEmpty(body): ApiJsonOrEmpty<VerifyInput>,
 ) -> ApiResult<StatusCode> {
-    let phone = phone_of(&phone)?;
+    let phone = phone_of(&phone)
+        .map_err(|_| ApiError::NotFound("Phone number not found for this user".into()))?;
     let to_primary = body.change_to_primary.unwrap_or(false);
     change(&auth, user_id, move |u| {
         u.verify_phone(&phone, to_primary, now_ms())

@@ -109,7 +109,6 @@ static DEFAULT_POLICY: std::sync::LazyLock<PasswordConfiguration> =
         (status = 400, body = BadRequestBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "An admin's `app_id` names no app", body = ErrorBody),
         (status = 409, body = ConflictBody), (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
     ))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -155,8 +154,8 @@ pub async fn get_user(
     responses(
         (status = 200, body = UserResult), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ConflictBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
     ))]
 pub async fn update_user(
     auth: Authorized<rules::UsersEdit>,
@@ -170,7 +169,8 @@ pub async fn update_user(
             &UserId::from_string(user_id),
             move |user, membership| input.apply(user, membership, now_ms()),
         )
-        .await?;
+        .await
+        .map_err(ApiError::taken_as_bad_request)?;
     Ok(user_result(&view).into_response())
 }
 
