@@ -34,10 +34,7 @@ Runs outside CI; traffic goes to 127.0.0.1 only; every wrk run is bounded by its
 """
 
 import argparse
-import datetime
 import os
-import platform
-import re
 import shlex
 import shutil
 import subprocess
@@ -49,13 +46,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from roster_harness import Roster  # noqa: E402
+from wrk_report import (  # noqa: E402
+    WARN, flagged, git_commit, machine_lines, parse_wrk, shut, socket_text,
+    verdict, warning, write_lines, write_section,
+)
 
 BEGIN = "<!-- bench/users.py: begin -->"
 END = "<!-- bench/users.py: end -->"
 COMPARE_BEGIN = "<!-- bench/users.py compare: begin -->"
 COMPARE_END = "<!-- bench/users.py compare: end -->"
 
-WARN = "⚠"
 
 LUA_COMMON = """
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
@@ -124,36 +124,6 @@ ORDER = ["healthz", "get_by_id", "get_by_email", "list", "count", "create"]
 
 BACKEND_LABELS = {"sqlite": "SQLite (file, WAL)", "postgres": "PostgreSQL 15 (local)"}
 
-SOCKET_KINDS = ("connect", "read", "write", "timeout")
-
-
-def unit_ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[unit]
-
-
-def parse_wrk(out):
-    """The figures of one wrk run's output (`--latency`); raises when it has none."""
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
-    total = re.search(r"^\s*(\d+) requests in ", out, re.M)
-    if not rps or not total:
-        raise RuntimeError(f"no figures in wrk's output:\n{out}")
-    lat = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+[a-z]+)\s*$", out, re.M))
-
-    def ms(key):
-        if key not in lat:
-            return float("nan")
-        m = re.match(r"([\d.]+)([a-z]+)", lat[key])
-        return unit_ms(m.group(1), m.group(2))
-
-    non2xx = re.search(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", out, re.M)
-    errors = re.search(r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       out, re.M)
-    socket = dict(zip(SOCKET_KINDS, (int(g) for g in errors.groups()))) if errors else \
-        dict.fromkeys(SOCKET_KINDS, 0)
-    return {"rps": float(rps.group(1)), "p50": ms("50"), "p99": ms("99"),
-            "requests": int(total.group(1)),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket": socket, "socket_errors": sum(socket.values())}
 
 
 def wrk(base, script, env, duration, connections):
@@ -171,19 +141,6 @@ def wrk(base, script, env, duration, connections):
         return parse_wrk(run.stdout)
     except RuntimeError:
         raise RuntimeError(f"wrk exited with {run.returncode}:\n{run.stdout}{run.stderr}") from None
-
-
-def flagged(r):
-    return r["non2xx"] > 0 or r["socket_errors"] > 0
-
-
-def socket_text(r):
-    return ", ".join(f"{k} {r['socket'][k]}" for k in SOCKET_KINDS)
-
-
-def warning(r):
-    return (f"this run had {r['non2xx']:,} non-2xx responses / {r['socket_errors']:,} socket errors "
-            f"({socket_text(r)}): the figure is not trustworthy")
 
 
 def population(server, token):
@@ -236,11 +193,6 @@ def seed(server, token, users):
     return time.perf_counter() - started, ids, emails
 
 
-def write_lines(path, lines):
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-
-
 def psql(sql, check=True):
     subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
                    check=check)
@@ -248,16 +200,6 @@ def psql(sql, check=True):
 
 def pg_url(db):
     return f"postgres://postgres@127.0.0.1:5432/{db}"
-
-
-def shut(server):
-    """Stops `server` (SIGTERM), or kills it if it does not stop; leaves no process behind."""
-    if server is None or server.proc.poll() is not None:
-        return
-    try:
-        server.stop()
-    except subprocess.TimeoutExpired:
-        server.kill()
 
 
 def run_backend(name, binary, args):
@@ -362,27 +304,6 @@ def run_compare(name, bin_a, bin_b, args):
         for db in pg_dbs:
             psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", check=False)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def verdict(ok):
-    return "met" if ok else "**not met**"
-
-
-def machine_lines():
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return [f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-            f"- Machine: {os.cpu_count()} CPUs ({cpu}), {mem_gib:.1f} GiB, {platform.system()}"]
-
-
-def git_commit():
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True).stdout.strip() or "unknown"
 
 
 def share(r, ceiling):
@@ -519,22 +440,6 @@ def compare_markdown(runs, args, bins, labels, command):
                   f"- Seeding {args.users:,} users (by A): {run['seed_seconds']:.1f} s", ""]
     lines.append(COMPARE_END)
     return "\n".join(lines)
-
-
-def write_section(text, begin, end, after=None):
-    """Replaces the section between `begin` and `end` of docs/BENCHMARKS.md, or adds it
-    right after the marker `after` (if present), else at the end."""
-    path = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-    doc = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    if begin in doc and end in doc:
-        doc = doc[:doc.index(begin)] + text + doc[doc.index(end) + len(end):]
-    elif after and after in doc:
-        at = doc.index(after) + len(after)
-        doc = doc[:at] + "\n\n" + text + doc[at:]
-    else:
-        doc = doc.rstrip() + "\n\n" + text + "\n"
-    with open(path, "w") as f:
-        f.write(doc)
 
 
 def main():
