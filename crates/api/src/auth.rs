@@ -22,6 +22,12 @@ pub trait Rule {
     const ADMIN_ONLY: bool = false;
     /// Only end users' tokens may pass (the `me` routes), whatever the permissions.
     const USER_ONLY: bool = false;
+
+    /// The answer when an admin's `?app_id=` names no app of the tenant, in the shape of
+    /// the route's errors.
+    fn unknown_app() -> ApiError {
+        ApiError::NotFound("App not found".into())
+    }
 }
 
 /// A verified caller that satisfies rule `R`.
@@ -34,18 +40,30 @@ pub struct Authorized<R: Rule> {
     _rule: PhantomData<R>,
 }
 
-/// A client (or user) token reaches its app's users; an admin token the whole tenant, with
-/// the app-level data of the app its `?app_id=` names.
-fn scope_of(principal: &Principal, parts: &Parts) -> Scope {
+/// A client (or user) token reaches its app's users. An admin token reaches the whole
+/// tenant, or with `?app_id=` exactly what that app's own client sees (`DECISIONS.md`);
+/// an `app_id` that names no app of the tenant is 404.
+async fn scope_of<R: Rule>(
+    principal: &Principal,
+    parts: &Parts,
+    store: &TenantStore,
+) -> Result<Scope, ApiError> {
     match principal.kind {
         PrincipalKind::Admin => {
             let app_id = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
                 .find(|(k, _)| k == "app_id")
-                .map(|(_, v)| v.into_owned())
-                .filter(|v| !v.is_empty());
-            Scope::Tenant(app_id.map(AppId::from_string))
+                .map(|(_, v)| AppId::from_string(v.into_owned()))
+                .filter(|v| !v.as_str().is_empty());
+            let Some(app_id) = app_id else {
+                return Ok(Scope::Tenant(None));
+            };
+            match store.get_app(&app_id).await {
+                Ok(_) => Ok(Scope::Members(app_id)),
+                Err(roster_core::StoreError::NotFound) => Err(R::unknown_app()),
+                Err(e) => Err(e.into()),
+            }
         }
-        PrincipalKind::Client | PrincipalKind::User => Scope::Members(principal.app_id.clone()),
+        PrincipalKind::Client | PrincipalKind::User => Ok(Scope::Members(principal.app_id.clone())),
     }
 }
 
@@ -83,9 +101,10 @@ where
                 needed.join(", ")
             )));
         }
+        let store = state.store.tenant(&principal.tenant_id);
         Ok(Self {
-            scope: scope_of(&principal, parts),
-            store: state.store.tenant(&principal.tenant_id),
+            scope: scope_of::<R>(&principal, parts, &store).await?,
+            store,
             principal,
             _rule: PhantomData,
         })
@@ -157,8 +176,24 @@ pub mod rules {
         const USER_ONLY: bool = true;
     }
 
-    rule!(PasswordsCreate => [apps(Action::Create), own(Action::Create), authenticators(Action::Create)]);
-    rule!(PasswordsEdit => [apps(Action::Edit), own(Action::Edit), authenticators(Action::Edit)]);
+    /// The password operations answer in their spec's shape: `user_not_found`.
+    macro_rules! password_rule {
+        ($name:ident => [$($perm:expr),+]) => {
+            pub struct $name;
+            impl Rule for $name {
+                const ANY_OF: &'static [Permission] = &[$($perm),+];
+                fn unknown_app() -> crate::error::ApiError {
+                    crate::error::ApiError::password(
+                        axum::http::StatusCode::NOT_FOUND,
+                        "user_not_found",
+                        "User not found",
+                    )
+                }
+            }
+        };
+    }
+    password_rule!(PasswordsCreate => [apps(Action::Create), own(Action::Create), authenticators(Action::Create)]);
+    password_rule!(PasswordsEdit => [apps(Action::Edit), own(Action::Edit), authenticators(Action::Edit)]);
     rule!(
         /// `DELETE /v1/manage/users/{id}` needs an admin token.
         UsersDelete => [users(Action::Delete)], admin_only = true

@@ -275,13 +275,14 @@ async fn another_tenants_users_are_404_for_everyone() {
     let other_client = ctx.app.token_for(&other_app).await;
     let u = format!("{USERS}/{user_id}");
     for token in [&other_admin, &other_client] {
-        for uri in [
-            u.clone(),
-            format!("{USERS}/email/jo%40example.com"),
-            format!("{u}?app_id={}", ctx.shop.app_id),
-        ] {
+        for uri in [u.clone(), format!("{USERS}/email/jo%40example.com")] {
             assert_user_not_found(&ctx.get(token, &uri).await);
         }
+        // Another tenant's app is not an app of this tenant.
+        let r = ctx
+            .get(token, &format!("{u}?app_id={}", ctx.shop.app_id))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", text(&r));
         assert_user_not_found(&ctx.put(token, &u, json!({"language": "de"})).await);
         assert_user_not_found(
             &ctx.app
@@ -308,4 +309,33 @@ async fn another_tenants_users_are_404_for_everyone() {
     let seen = ctx.read(&ctx.shop_token, &user_id).await;
     assert!(seen.get("language").is_none());
     assert_eq!(seen["email"]["email_verified"], false);
+}
+
+/// `DECISIONS.md`: an admin's `?app_id=` must name an app of the tenant, and then sees
+/// exactly what that app's client sees.
+#[tokio::test]
+async fn an_admins_app_id_is_checked_and_narrows_reads() {
+    let ctx = Ctx::new().await;
+    ctx.shop_user(json!({"email": "a@example.com"})).await;
+    let (_, blog) = ctx.another_app("Blog").await;
+    ctx.create(&blog, json!({"email": "b@example.com"})).await;
+    assert_eq!(ctx.count(&ctx.admin, "").await, 2);
+    assert_eq!(
+        ctx.count(&ctx.admin, &format!("?app_id={}", ctx.shop.app_id))
+            .await,
+        1
+    );
+    for uri in [
+        "/cis/v1/users/count?app_id=bogus",
+        "/cis/v1/users?app_id=bogus",
+    ] {
+        let r = ctx.get(&ctx.admin, uri).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}: {}", text(&r));
+    }
+    let page = ctx
+        .get(&ctx.admin, &format!("{USERS}?app_id={}", ctx.shop.app_id))
+        .await
+        .json();
+    assert_eq!(page["total_count"], 1, "{page}");
+    assert_eq!(page["result"][0]["app_name"], "Shop", "{page}");
 }

@@ -54,10 +54,19 @@ async fn remove_from_app_keeps_the_tenant_user() {
     let u = ctx.read(&blog_token, &user_id).await;
     assert_eq!(u["custom_data"], json!({"tenant": 1}));
     assert_eq!(ctx.count(&ctx.admin, "").await, 2);
-    let u = ctx
-        .read(&ctx.admin, &format!("{user_id}?app_id={}", ctx.shop.app_id))
-        .await;
-    assert!(u.get("app_name").is_none(), "no Shop data left: {u}");
+    let u = ctx.read(&ctx.admin, &user_id).await;
+    assert!(
+        u.get("app_name").is_none(),
+        "no app data without app_id: {u}"
+    );
+    // An admin naming Shop sees what Shop's client sees: the user is gone from it.
+    assert_user_not_found(
+        &ctx.get(
+            &ctx.admin,
+            &format!("{USERS}/{user_id}?app_id={}", ctx.shop.app_id),
+        )
+        .await,
+    );
 
     // A create with the same email links the user again, without the old app data.
     let again = ctx

@@ -1,6 +1,7 @@
 //! Users API: `PUT /v1/users/{id}` merge rules, validation and conflicts.
 
-use crate::users::{assert_bad_request, assert_taken, assert_user_not_found, Ctx, USERS};
+use crate::users::{assert_bad_request, assert_taken, assert_user_not_found, text, Ctx, USERS};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 async fn full_user(ctx: &Ctx) -> (String, Value) {
@@ -374,16 +375,19 @@ async fn admin_updates_app_level_fields_with_app_id() {
         .await;
     assert_eq!(u["username"], "by-admin");
     assert_eq!(u["custom_app_data"], json!({"b": 2, "a": 1, "z": 0}));
-    // An app the user is not in has no app-level data to change.
+    // With `app_id`, an admin sees what that app's client sees: a user outside the app is
+    // not found (`DECISIONS.md`), and an app_id of no app is 404 too.
     let (blog, _) = ctx.another_app("Blog").await;
-    let r = ctx
-        .put(
-            &ctx.admin,
-            &format!("{uri}?app_id={}", blog.app_id),
-            json!({"custom_app_data": {"z": 1}}),
-        )
-        .await;
-    assert_bad_request(&r, "username, external_account_id and custom_app_data");
+    for app_id in [blog.app_id.as_str(), "no-such-app"] {
+        let r = ctx
+            .put(
+                &ctx.admin,
+                &format!("{uri}?app_id={app_id}"),
+                json!({"custom_app_data": {"z": 1}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{app_id}: {}", text(&r));
+    }
 }
 
 #[tokio::test]

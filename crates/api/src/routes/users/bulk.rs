@@ -53,6 +53,7 @@ fn item_error(index: usize, e: Error) -> ItemError {
     responses(
         (status = 201, body = Envelope<BulkResult>), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "An admin's `app_id` names no app", body = ErrorBody),
         (status = 413, body = ErrorBody),
     ))]
 pub async fn bulk_create(

@@ -279,6 +279,7 @@ fn list_query(p: &ListParams) -> Result<ListQuery, ApiError> {
     responses(
         (status = 200, body = UserPage), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "An admin's `app_id` names no app", body = ErrorBody),
     ))]
 pub async fn list_users(
     auth: Authorized<rules::UsersList>,
@@ -317,6 +318,7 @@ struct UserCount {
     responses(
         (status = 200, body = Envelope<UserCount>), (status = 400, body = BadRequestBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "An admin's `app_id` names no app", body = ErrorBody),
     ))]
 pub async fn count_users(
     auth: Authorized<rules::UsersCount>,
