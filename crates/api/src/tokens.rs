@@ -222,12 +222,19 @@ impl KeyRing {
         let key = &guard.get(&kid)?.key;
         let mut validation = Validation::new(ALGORITHM);
         validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<T>(token, key, &validation)
-            .ok()
-            .map(|data| data.claims)
+        let claims = jsonwebtoken::decode::<serde_json::Value>(token, key, &validation)
+            .ok()?
+            .claims;
+        // A token issued in the future (beyond the leeway) was not issued by this clock.
+        let issued = claims.get("iat").and_then(serde_json::Value::as_i64);
+        if issued.is_some_and(|iat| iat > now_ms() / 1000 + LEEWAY_SECS as i64) {
+            return None;
+        }
+        serde_json::from_value(claims).ok()
     }
 
     fn knows(&self, kid: &str) -> bool {

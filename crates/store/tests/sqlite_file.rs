@@ -162,3 +162,21 @@ async fn the_token_endpoints_client_lookup_sees_another_processs_new_client_at_o
     let found = second.client_credentials(id.as_str()).await.unwrap();
     assert!(found.is_some(), "a new client must be usable at once");
 }
+
+/// The file holds the signing key and secret digests: only its owner may read it, and
+/// SQLite's `-wal` and `-shm` files follow (`DECISIONS.md`).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    store.create_tenant("t").await.unwrap();
+    for name in ["roster.db", "roster.db-wal", "roster.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+    }
+}

@@ -40,6 +40,10 @@ fn invalid_client() -> ApiError {
     )
 }
 
+/// Longest `scope` a token carries (`DECISIONS.md`): tokens, and the memory that keeps
+/// verified ones, stay small.
+const SCOPE_MAX: usize = 1024;
+
 /// A hash no secret matches, checked for unknown clients so both failures take one path.
 fn dummy_hash() -> &'static SecretHash {
     static DUMMY: OnceLock<SecretHash> = OnceLock::new();
@@ -122,6 +126,13 @@ pub async fn token(
         }
     };
     let scope = nonempty("scope").unwrap_or_default();
+    if scope.len() > SCOPE_MAX {
+        return Err(ApiError::oauth(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            format!("scope must be at most {SCOPE_MAX} bytes"),
+        ));
+    }
     let access_token = state
         .keys
         .issue(&Grant {

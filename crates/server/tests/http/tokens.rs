@@ -313,3 +313,66 @@ async fn jwks_and_discovery_publish_the_key() {
         assert_eq!(d["jwks_uri"], format!("{ISSUER}/cis/oidc/jwks"));
     }
 }
+
+#[tokio::test]
+async fn a_scope_over_one_kilobyte_is_refused() {
+    let app = TestApp::new().await;
+    let form = |scope: String| {
+        vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", app.admin.client_id.clone()),
+            ("client_secret", app.admin.client_secret.clone()),
+            ("scope", scope),
+        ]
+    };
+    for (len, status) in [(1024, StatusCode::OK), (1025, StatusCode::BAD_REQUEST)] {
+        let pairs = form("s".repeat(len));
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app.token_request(&pairs).await;
+        assert_eq!(
+            r.status,
+            status,
+            "{len}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        if status == StatusCode::BAD_REQUEST {
+            assert_eq!(r.json()["error"], "invalid_scope");
+        }
+    }
+}
+
+/// Tokens this server signed but dated in the future (beyond 30 s of leeway) are refused.
+#[tokio::test]
+async fn tokens_from_the_future_are_refused() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let mut claims = jwt_claims(&admin);
+    let now = claims["iat"].as_i64().unwrap();
+    let check = |token: String| {
+        let app = &app;
+        async move {
+            app.send(
+                Request::get("/cis/v1/applications")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(check(app.keys.sign(&claims).unwrap()).await, StatusCode::OK);
+    claims["iat"] = (now + 300).into();
+    assert_eq!(
+        check(app.keys.sign(&claims).unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    claims["iat"] = now.into();
+    claims["nbf"] = (now + 300).into();
+    assert_eq!(
+        check(app.keys.sign(&claims).unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    claims["nbf"] = (now + 10).into();
+    assert_eq!(check(app.keys.sign(&claims).unwrap()).await, StatusCode::OK);
+}

@@ -67,6 +67,7 @@ pub(super) fn open_memory() -> Result<Connection, StoreError> {
 /// loss can drop the last commits); a larger page cache (16 MiB), since the writer touches
 /// index pages all over the tables; checkpoints left to their own thread.
 pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    create_private(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -82,6 +83,25 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(Duration::ZERO)
         .map_err(map_sqlite_error)?;
     Ok(conn)
+}
+
+/// Creates the database file readable by its owner only (0600) when it does not exist yet:
+/// it holds the signing key and secret digests. SQLite gives its `-wal` and `-shm` files
+/// the database file's mode.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::io::ErrorKind;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Other(format!(
+            "cannot create the database file {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 /// A read-only connection that maps the file: a page the cache misses costs no system call.
