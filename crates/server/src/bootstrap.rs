@@ -1,7 +1,7 @@
 //! Bootstrap: the default tenant, its management app, and a management client.
 
 use crate::config::BootstrapCredentials;
-use roster_core::app::NewClient;
+use roster_core::app::{NewClient, Tenant};
 use roster_core::secret::ClientSecret;
 use roster_core::{ClientId, StoreError};
 use roster_store::Store;
@@ -77,15 +77,27 @@ pub async fn first_start(store: &Store) -> Result<Option<Credentials>, StoreErro
 /// (secrets are stored hashed, so an existing one cannot be shown again).
 pub async fn new_management_client(store: &Store) -> Result<Credentials, StoreError> {
     let tenant = store.ensure_default_tenant().await?;
+    management_client(store, tenant, "From roster admin bootstrap").await
+}
+
+/// A new tenant with its management app and one management client (`roster admin tenant
+/// create`); the secret is returned once.
+pub async fn new_tenant(store: &Store, name: &str) -> Result<Credentials, StoreError> {
+    let tenant = store.create_tenant(name).await?;
+    management_client(store, tenant, "From roster admin tenant create").await
+}
+
+/// A new client of the tenant's management app (made if missing).
+async fn management_client(
+    store: &Store,
+    tenant: Tenant,
+    description: &str,
+) -> Result<Credentials, StoreError> {
     let scoped = store.tenant(&tenant.tenant_id);
     let app = scoped.ensure_management_app().await?;
     let secret = ClientSecret::generate();
     let client = scoped
-        .create_client(
-            &app.app_id,
-            &client_input("From roster admin bootstrap"),
-            &secret.hash(),
-        )
+        .create_client(&app.app_id, &client_input(description), &secret.hash())
         .await?;
     Ok(Credentials {
         tenant_id: tenant.tenant_id.into_string(),

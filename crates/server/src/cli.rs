@@ -32,6 +32,26 @@ pub enum Command {
 }
 
 #[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with its management app, and print a management client's
+    /// credentials (shown only here).
+    Create {
+        /// The tenant's name, unique in the installation.
+        #[arg(long)]
+        name: String,
+        /// Print {tenant_id, app_id, client_id, client_secret} as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tenants.
+    List {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AdminCommand {
     /// Ensure the default tenant and its management app, and print management credentials.
     ///
@@ -42,4 +62,7 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Tenants: each with its own users, apps and management client.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
 }

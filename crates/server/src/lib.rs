@@ -1,5 +1,6 @@
 //! The `roster` binary's pieces: command line, configuration, telemetry, bootstrap, serving.
 
+pub mod admin;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

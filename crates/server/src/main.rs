@@ -1,7 +1,7 @@
 use clap::Parser;
-use roster_server::cli::{AdminCommand, Cli, Command};
+use roster_server::cli::{Cli, Command};
 use roster_server::config::Config;
-use roster_server::{bootstrap, serve, telemetry};
+use roster_server::{admin, serve, telemetry};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -42,23 +42,7 @@ fn main() -> ExitCode {
                 eprintln!("roster: database is up to date");
                 Ok(())
             }
-            Command::Admin(AdminCommand::Bootstrap { json }) => {
-                let store = serve::open_store(&config).await?;
-                let creds = match &config.bootstrap {
-                    Some(given) => bootstrap::ensure_configured(&store, given).await?,
-                    None => bootstrap::new_management_client(&store).await?,
-                };
-                store.close().await;
-                if json {
-                    println!("{}", serde_json::to_string(&creds)?);
-                } else {
-                    println!(
-                        "tenant_id:     {}\napp_id:        {}\nclient_id:     {}\nclient_secret: {}",
-                        creds.tenant_id, creds.app_id, creds.client_id, creds.client_secret
-                    );
-                }
-                Ok(())
-            }
+            Command::Admin(command) => admin::run(command, &config).await,
         }
     });
     match result {

@@ -587,3 +587,108 @@ async fn a_transmit_client_sets_passwords_and_logs_in() {
     );
     assert_eq!(send_json(Method::POST, users, &client, signup).await.0, 409);
 }
+
+fn roster_admin(db: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("admin")
+        .args(args)
+        .args(["--database", db])
+        .env_remove("ROSTER_BOOTSTRAP_CLIENT_ID")
+        .env_remove("ROSTER_BOOTSTRAP_CLIENT_SECRET")
+        .output()
+        .unwrap()
+}
+
+/// Tenants made by `roster admin tenant create` are isolated: tenant B's tokens find
+/// nothing of tenant A's, on every route they try.
+#[tokio::test]
+async fn tenants_made_by_the_cli_cannot_see_each_other() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(&dir);
+    let mut admins = Vec::new();
+    for name in ["Acme", "Globex"] {
+        let out = roster_admin(&db, &["tenant", "create", "--name", name, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        admins.push(serde_json::from_slice::<Value>(&out.stdout).unwrap());
+    }
+    let again = roster_admin(&db, &["tenant", "create", "--name", "Acme"]);
+    assert!(!again.status.success(), "a second Acme was created");
+    let list = roster_admin(&db, &["tenant", "list", "--json"]);
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let names: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![serde_json::json!("Acme"), serde_json::json!("Globex")]
+    );
+
+    let server = start(&db, &[]);
+    let token = |creds: &Value| {
+        let (id, secret) = (
+            creds["client_id"].as_str().unwrap().to_owned(),
+            creds["client_secret"].as_str().unwrap().to_owned(),
+        );
+        let server = &server;
+        async move { access_token(server, &id, &secret).await }
+    };
+    let (a, b) = (token(&admins[0]).await, token(&admins[1]).await);
+    let (status, user) = send_json(
+        Method::POST,
+        server.url("/cis/v1/users"),
+        &a,
+        serde_json::json!({"email": "jo@acme.example", "secondary_emails": ["j2@acme.example"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{user}");
+    let id = user["result"]["user_id"].as_str().unwrap();
+    let user_uri = format!("/cis/v1/users/{id}");
+    for (method, path, body) in [
+        (Method::GET, user_uri.clone(), Value::Null),
+        (
+            Method::GET,
+            "/cis/v1/users/email/jo%40acme.example".into(),
+            Value::Null,
+        ),
+        (
+            Method::PUT,
+            user_uri.clone(),
+            serde_json::json!({"language": "de"}),
+        ),
+        (
+            Method::POST,
+            format!("{user_uri}/emails/jo%40acme.example/verify"),
+            serde_json::json!({}),
+        ),
+        (
+            Method::DELETE,
+            format!("{user_uri}/emails/j2%40acme.example"),
+            Value::Null,
+        ),
+        (
+            Method::DELETE,
+            format!("/cis/v1/manage/users/{id}"),
+            Value::Null,
+        ),
+    ] {
+        let (status, body) = send_json(method.clone(), server.url(&path), &b, body).await;
+        assert_eq!(status, 404, "{method} {path}: {body}");
+    }
+    // Tenant A still has its user, untouched.
+    let (status, seen) = get(&server, &user_uri, &a).await;
+    assert_eq!(
+        (status, seen["result"]["language"].clone()),
+        (200, Value::Null),
+        "{seen}"
+    );
+    let (_, count) = get(&server, "/cis/v1/users/count", &b).await;
+    assert_eq!(count["result"]["user_count"], 0);
+}

@@ -86,6 +86,11 @@ impl Store {
         tenants::get_tenant(&mut self.backend().read().await?, tenant_id).await
     }
 
+    /// Every tenant of the installation (the operator's `roster admin tenant list`).
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        tenants::list_tenants(&mut self.backend().read_fresh().await?).await
+    }
+
     /// The bootstrap tenant, created if missing.
     pub async fn ensure_default_tenant(&self) -> Result<Tenant, StoreError> {
         tenants::ensure_default_tenant(&mut self.backend().write().await?).await

@@ -51,6 +51,18 @@ pub(crate) async fn get_tenant(db: &mut Db<'_>, tenant: &TenantId) -> Result<Ten
     tenant_from_row(&row)
 }
 
+/// Every tenant of the installation, oldest first.
+pub(crate) async fn list_tenants(db: &mut Db<'_>) -> Result<Vec<Tenant>, StoreError> {
+    db.query(
+        "SELECT tenant_id, name, created_at FROM tenants ORDER BY created_at, tenant_id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(tenant_from_row)
+    .collect()
+}
+
 pub(crate) async fn ensure_default_tenant(db: &mut Db<'_>) -> Result<Tenant, StoreError> {
     db.execute(
         "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4) \
