@@ -85,6 +85,9 @@ where
 
 /// Parses JSON; an error names the path of the offending field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    crate::strict_json::check(bytes).map_err(|problem| {
+        ApiError::BadRequest(vec![format!("request body is not valid JSON: {problem}")])
+    })?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();

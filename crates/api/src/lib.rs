@@ -8,6 +8,7 @@ pub mod login;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+mod strict_json;
 pub mod tokens;
 
 use crate::error::ApiError;

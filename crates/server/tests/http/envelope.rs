@@ -204,3 +204,35 @@ async fn the_openapi_document_is_served_without_a_token() {
         assert!(doc["paths"][path].is_object(), "{path} is not documented");
     }
 }
+
+/// `DECISIONS.md`: one document per body, no key twice at any depth, nesting at most 64.
+#[tokio::test]
+async fn json_bodies_are_strict() {
+    let app = TestApp::new().await;
+    let token = app.admin_token().await;
+    let deep = format!(
+        r#"{{"app_name": "deep", "logo": {}1{}}}"#,
+        "[".repeat(64),
+        "]".repeat(64)
+    );
+    for (body, says) in [
+        (r#"{"app_name": "a"} trailing"#.to_owned(), "trailing characters"),
+        (r#"{"app_name": "a"}{"app_name": "b"}"#.to_owned(), "trailing characters"),
+        (r#"{"app_name": "a", "app_name": "b"}"#.to_owned(), "app_name is given twice"),
+        (
+            r#"{"app_name": "a", "password_configuration": {"passwordMinLength": 8, "passwordMinLength": 9}}"#.to_owned(),
+            "password_configuration.passwordMinLength is given twice",
+        ),
+        (deep, "deeper than 64"),
+    ] {
+        let r = post_raw(&app, &token, "application/json", body.clone().into_bytes()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
+        let message = r.json()["message"][0].as_str().unwrap().to_owned();
+        assert!(message.contains(says), "{body}: {message}");
+    }
+    // Nothing was created by any of them.
+    let r = app
+        .call(Method::GET, "/cis/v1/applications", Some(&token), None)
+        .await;
+    assert_eq!(r.json()["result"].as_array().unwrap().len(), 1);
+}
