@@ -2,7 +2,7 @@
 
 use super::input::{
     add_secondary_emails, add_secondary_phones, address, birthday, check_size, name, object,
-    opt_text, secondary_emails, secondary_phones, text, Problems, ID_MAX, LANGUAGE_MAX,
+    opt_ident, opt_text, secondary_emails, secondary_phones, text, Problems, ID_MAX, LANGUAGE_MAX,
     PICTURE_MAX,
 };
 use super::{
@@ -23,7 +23,7 @@ impl CreateUserInput {
         let phone = self
             .phone_number
             .and_then(|v| p.take(PhoneNumber::parse("phone_number", &v)));
-        let username = opt_text(&mut p, "username", self.username, ID_MAX);
+        let username = opt_ident(&mut p, "username", self.username, ID_MAX);
         if email.is_none() && phone.is_none() && username.is_none() && p.0.is_empty() {
             p.push("one of email, phone_number or username is required".into());
         }
@@ -38,13 +38,13 @@ impl CreateUserInput {
         let birthday = self.birthday.and_then(|v| p.take(birthday(&v)));
         let name = self.name.map(|n| name(&mut p, n));
         let address = self.address.map(|a| address(&mut p, a, now));
-        let external_account_id = opt_text(
+        let external_account_id = opt_ident(
             &mut p,
             "external_account_id",
             self.external_account_id,
             ID_MAX,
         );
-        let external_user_id = opt_text(&mut p, "external_user_id", self.external_user_id, ID_MAX);
+        let external_user_id = opt_ident(&mut p, "external_user_id", self.external_user_id, ID_MAX);
         let picture = opt_text(&mut p, "picture", self.picture, PICTURE_MAX);
         let language = opt_text(&mut p, "language", self.language, LANGUAGE_MAX);
         let custom_data = self
@@ -164,6 +164,47 @@ mod tests {
             vec!["one of email, phone_number or username is required"]
         );
         assert!(create(json!({"username": "jo"})).is_ok());
+    }
+
+    #[test]
+    fn text_refuses_control_and_identifiers_refuse_invisible_characters() {
+        assert_eq!(
+            messages(create(json!({"username": "jo\u{0}"}))),
+            vec!["username must not contain control characters"]
+        );
+        assert_eq!(
+            messages(create(
+                json!({"username": "jo", "name": {"first_name": "J\r\no"}})
+            )),
+            vec!["name.first_name must not contain control characters"]
+        );
+        assert_eq!(
+            messages(create(json!({"username": "jo", "picture": "x\u{85}"}))),
+            vec!["picture must not contain control characters"]
+        );
+        for (field, bad) in [
+            ("username", "adm\u{202E}nim"),
+            ("external_user_id", "a\u{200B}b"),
+            ("external_account_id", "\u{FEFF}acct"),
+        ] {
+            let mut body = json!({"email": "jo@example.com"});
+            body[field] = json!(bad);
+            assert_eq!(
+                messages(create(body)),
+                vec![format!(
+                    "{field} must not contain invisible formatting characters"
+                )]
+            );
+        }
+        // Profile strings may hold format characters (a ZWJ in a name is legitimate);
+        // custom_data is stored as given.
+        let u = create(json!({
+            "username": "jo",
+            "name": {"first_name": "\u{0646}\u{200C}\u{0627}"},
+            "custom_data": {"note": "a\u{0}b"}
+        }))
+        .unwrap();
+        assert_eq!(u.user.custom_data["note"], "a\u{0}b");
     }
 
     #[test]

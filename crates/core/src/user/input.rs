@@ -181,6 +181,7 @@ impl Problems {
     }
 }
 
+/// A profile string: not blank, at most `max` characters, no C0/C1 control characters.
 pub(super) fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
     if value.trim().is_empty() {
         return Err(format!("{field} must not be empty"));
@@ -188,7 +189,35 @@ pub(super) fn text(field: &str, value: &str, max: usize) -> Result<String, Strin
     if value.chars().count() > max {
         return Err(format!("{field} must be at most {max} characters"));
     }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{field} must not contain control characters"));
+    }
     Ok(value.to_owned())
+}
+
+/// An identifier: a profile string that also refuses Unicode format characters
+/// (bidi overrides, zero-width characters), so two identifiers cannot look alike.
+pub(super) fn ident(field: &str, value: &str, max: usize) -> Result<String, String> {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let value = text(field, value, max)?;
+    if value
+        .chars()
+        .any(|c| c.general_category() == GeneralCategory::Format)
+    {
+        return Err(format!(
+            "{field} must not contain invisible formatting characters"
+        ));
+    }
+    Ok(value)
+}
+
+pub(super) fn opt_ident(
+    p: &mut Problems,
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Option<String> {
+    value.and_then(|v| p.take(ident(field, &v, max)))
 }
 
 pub(super) fn opt_text(

@@ -3,7 +3,8 @@
 
 use super::input::{
     add_secondary_emails, add_secondary_phones, address, birthday, check_size, merge, name, object,
-    opt_text, secondary_emails, secondary_phones, Problems, ID_MAX, LANGUAGE_MAX, PICTURE_MAX,
+    opt_ident, opt_text, secondary_emails, secondary_phones, Problems, ID_MAX, LANGUAGE_MAX,
+    PICTURE_MAX,
 };
 use super::{
     Address, Contact, Email, Membership, Name, PhoneNumber, UpdateUserInput, User, UserStatus,
@@ -62,14 +63,14 @@ impl UpdateUserInput {
                     .ok_or_else(|| "status must be one of Active, Disabled, Pending".to_owned()),
             )
         });
-        let external_user_id = opt_text(&mut p, "external_user_id", self.external_user_id, ID_MAX);
+        let external_user_id = opt_ident(&mut p, "external_user_id", self.external_user_id, ID_MAX);
         let picture = opt_text(&mut p, "picture", self.picture, PICTURE_MAX);
         let language = opt_text(&mut p, "language", self.language, LANGUAGE_MAX);
         let custom_data = self
             .custom_data
             .and_then(|v| p.take(object("custom_data", v)));
-        let username = opt_text(&mut p, "username", self.username, ID_MAX);
-        let external_account_id = opt_text(
+        let username = opt_ident(&mut p, "username", self.username, ID_MAX);
+        let external_account_id = opt_ident(
             &mut p,
             "external_account_id",
             self.external_account_id,

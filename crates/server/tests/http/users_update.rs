@@ -254,6 +254,13 @@ async fn update_validation_names_the_field() {
         (json!({"custom_data": [1]}), "custom_data"),
         (json!({"custom_app_data": "x"}), "custom_app_data"),
         (json!({"username": ""}), "username"),
+        (json!({"username": "adm\u{202E}nim"}), "username"),
+        (
+            json!({"external_user_id": "a\u{200B}b"}),
+            "external_user_id",
+        ),
+        (json!({"address": {"city": "Par\nis"}}), "address.city"),
+        (json!({"language": "en\u{0}"}), "language"),
         (json!({"status": 1}), "status"),
         (
             json!({"custom_data": {"big": "x".repeat(512_000)}}),
