@@ -6,13 +6,18 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use roster_core::object::Object;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// Request body limit for every route.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// A JSON object body (an array in its place is a 400, never read by position).
 pub struct ApiJson<T>(pub T);
+
+/// A JSON array body, for the bulk operations.
+pub struct ApiJsonArray<T>(pub Vec<T>);
 
 /// A JSON body that may be left out or blank (then `T::default()`): many clients send a
 /// body-less POST, with or without a JSON content type.
@@ -63,6 +68,22 @@ where
     }
 }
 
+impl<T, S> FromRequest<S> for ApiJsonArray<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(wrong_content_type());
+        }
+        let bytes = read_body(req, state).await?;
+        parse_json_as::<Vec<T>>(&bytes).map(ApiJsonArray)
+    }
+}
+
 impl<T, S> FromRequest<S> for ApiJsonOrEmpty<T>
 where
     T: DeserializeOwned + Default,
@@ -83,8 +104,13 @@ where
     }
 }
 
-/// Parses JSON; an error names the path of the offending field.
+/// Parses a JSON object; an error names the path of the offending field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    parse_json_as::<Object<T>>(bytes).map(|o| o.0)
+}
+
+/// Parses any JSON document into `T`; an error names the path of the offending field.
+fn parse_json_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     crate::strict_json::check(bytes).map_err(|problem| {
         ApiError::BadRequest(vec![format!("request body is not valid JSON: {problem}")])
     })?;

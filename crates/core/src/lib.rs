@@ -3,6 +3,7 @@
 pub mod app;
 pub mod error;
 pub mod id;
+pub mod object;
 pub mod password;
 pub mod permission;
 pub mod principal;

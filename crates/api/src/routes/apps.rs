@@ -115,7 +115,9 @@ pub struct CreateAppRequest {
     client_display_name: Option<String>,
     client_description: Option<String>,
     /// Roster extension: the password policy, as `login_preferences.auth_methods.password`.
+    #[serde(default, deserialize_with = "roster_core::object::optional")]
     password_configuration: Option<PasswordConfiguration>,
+    #[serde(default, deserialize_with = "roster_core::object::optional")]
     login_preferences: Option<LoginPreferences>,
 }
 
@@ -124,13 +126,18 @@ pub struct CreateAppRequest {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[schema(as = ApiLoginPreferences)]
 pub struct LoginPreferences {
+    #[serde(deserialize_with = "roster_core::object::required")]
     auth_methods: AuthMethods,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 #[schema(as = ApiAuthMethods)]
 pub struct AuthMethods {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "roster_core::object::optional"
+    )]
     password: Option<PasswordConfiguration>,
 }
 
@@ -156,7 +163,9 @@ pub struct UpdateAppRequest {
     login_uri: Option<String>,
     redirect_uris: Option<Vec<String>>,
     allow_public_signup: Option<bool>,
+    #[serde(default, deserialize_with = "roster_core::object::optional")]
     password_configuration: Option<PasswordConfiguration>,
+    #[serde(default, deserialize_with = "roster_core::object::optional")]
     login_preferences: Option<LoginPreferences>,
 }
 

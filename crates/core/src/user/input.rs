@@ -70,7 +70,9 @@ pub struct CreateUserInput {
     pub secondary_phone_numbers: Option<Vec<String>>,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub birthday: Option<String>,
+    #[serde(default, deserialize_with = "crate::object::optional")]
     pub address: Option<AddressInput>,
+    #[serde(default, deserialize_with = "crate::object::optional")]
     pub name: Option<NameInput>,
     pub external_account_id: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
@@ -80,7 +82,9 @@ pub struct CreateUserInput {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_data: Option<Value>,
     pub external_user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::object::optional")]
     pub credentials: Option<PasswordInput>,
+    #[serde(default, deserialize_with = "crate::object::optional")]
     pub delegated_access: Option<DelegatedAccessInput>,
 }
 
@@ -94,7 +98,9 @@ pub struct UpdateUserInput {
     pub secondary_phone_numbers: Option<Vec<String>>,
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub birthday: Option<String>,
+    #[serde(default, deserialize_with = "crate::object::optional")]
     pub address: Option<AddressInput>,
+    #[serde(default, deserialize_with = "crate::object::optional")]
     pub name: Option<NameInput>,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<super::UserStatus>))]
     pub status: Option<String>,

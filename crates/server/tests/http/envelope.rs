@@ -100,6 +100,63 @@ async fn wrong_field_types_name_the_field() {
 }
 
 #[tokio::test]
+async fn an_array_where_an_object_belongs_is_400_never_read_by_position() {
+    let app = TestApp::new().await;
+    let token = app.admin_token().await;
+    let cases = [
+        ("/cis/v1/users", json!(["jo@example.com"]), "request body"),
+        (
+            "/cis/v1/users",
+            json!({"username": "jo", "name": ["Jo", "Doe"]}),
+            "name:",
+        ),
+        (
+            "/cis/v1/users",
+            json!({"username": "jo", "address": ["Paris"]}),
+            "address:",
+        ),
+        (
+            "/cis/v1/users",
+            json!({"username": "jo", "credentials": ["Secret-Pa55word!"]}),
+            "credentials:",
+        ),
+        ("/cis/v1/applications", json!(["app"]), "request body"),
+        (
+            "/cis/v1/applications",
+            json!({"app_name": "x", "password_configuration": [12]}),
+            "password_configuration:",
+        ),
+        (
+            "/cis/v1/applications",
+            json!({"app_name": "x", "login_preferences": {"auth_methods": [{}]}}),
+            "login_preferences.auth_methods:",
+        ),
+        ("/cis/v1/users/bulk", json!([["jo@example.com"]]), ""),
+    ];
+    for (path, body, field) in cases {
+        let r = app
+            .call(Method::POST, path, Some(&token), Some(body.clone()))
+            .await;
+        let text = r.json().to_string();
+        if path.ends_with("bulk") {
+            // A bulk item is refused on its own, naming its index.
+            assert!(text.contains("expected an object"), "{body}: {text}");
+            continue;
+        }
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {text}");
+        let message = r.json()["message"][0].as_str().unwrap().to_owned();
+        assert!(
+            message.starts_with(field) && message.contains("expected an object"),
+            "{body}: {message}"
+        );
+    }
+    let r = app
+        .call(Method::GET, "/cis/v1/users/count", Some(&token), None)
+        .await;
+    assert_eq!(r.json()["result"]["user_count"], 0, "nothing was created");
+}
+
+#[tokio::test]
 async fn a_wrong_content_type_is_400() {
     // `DECISIONS.md`: Transmit documents no 415.
     let app = TestApp::new().await;

@@ -3,11 +3,12 @@
 use super::Creates;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult, BadRequestBody, ErrorBody};
-use crate::extract::{envelope, ApiJson, Envelope};
+use crate::extract::{envelope, ApiJsonArray, Envelope};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use roster_core::object::Object;
 use roster_core::user::CreateUserInput;
 use roster_core::Error;
 use serde::Serialize;
@@ -59,7 +60,7 @@ fn item_error(index: usize, e: Error) -> ItemError {
 pub async fn bulk_create(
     State(state): State<AppState>,
     auth: Authorized<rules::UsersCreate>,
-    ApiJson(items): ApiJson<Vec<Value>>,
+    ApiJsonArray(items): ApiJsonArray<Value>,
 ) -> ApiResult<impl IntoResponse> {
     if items.len() > BULK_MAX {
         return Err(ApiError::bad_request(format!(
@@ -72,8 +73,8 @@ pub async fn bulk_create(
     let mut positions = Vec::with_capacity(total);
     let mut creates = Creates::new(&auth.store, &auth.scope, &state.hasher);
     for (index, item) in items.into_iter().enumerate() {
-        let input = match serde_path_to_error::deserialize::<_, CreateUserInput>(item) {
-            Ok(input) => input,
+        let input = match serde_path_to_error::deserialize::<_, Object<CreateUserInput>>(item) {
+            Ok(Object(input)) => input,
             Err(e) => {
                 let path = e.path().to_string();
                 errors.push(item_error(
