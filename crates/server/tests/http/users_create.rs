@@ -273,7 +273,10 @@ async fn malformed_bodies_are_400() {
     }
     // Never read by position: an array is not an object with its fields in order.
     let r = ctx.post(&ctx.shop_token, USERS, json!([1])).await;
-    assert_bad_request(&r, "request body: invalid type: sequence, expected an object");
+    assert_bad_request(
+        &r,
+        "request body: invalid type: sequence, expected an object",
+    );
     let r = ctx
         .post(
             &ctx.shop_token,
