@@ -355,6 +355,17 @@ pub(super) fn secondary_phones(p: &mut Problems, values: Vec<String>) -> Vec<Pho
         .collect()
 }
 
+/// `DECISIONS.md` caps a user's secondaries, not only a request's: a merge past the cap is
+/// a 400 and the stored user stays as it was.
+pub(super) fn check_total(field: &str, total: usize) -> Result<(), String> {
+    if total > SECONDARY_MAX {
+        return Err(format!(
+            "{field}: a user has at most {SECONDARY_MAX} entries, this update would make {total}"
+        ));
+    }
+    Ok(())
+}
+
 /// Adds secondary emails not already on the user (case-insensitively, primary included).
 pub(super) fn add_secondary_emails(user: &mut User, values: Vec<Email>) {
     for v in values {

@@ -2,9 +2,9 @@
 //! the stored user as `DECISIONS.md` says.
 
 use super::input::{
-    add_secondary_emails, add_secondary_phones, address, birthday, check_size, merge, name, object,
-    opt_ident, opt_text, secondary_emails, secondary_phones, Problems, ID_MAX, LANGUAGE_MAX,
-    PICTURE_MAX,
+    add_secondary_emails, add_secondary_phones, address, birthday, check_size, check_total, merge,
+    name, object, opt_ident, opt_text, secondary_emails, secondary_phones, Problems, ID_MAX,
+    LANGUAGE_MAX, PICTURE_MAX,
 };
 use super::{
     Address, Contact, Email, Membership, Name, PhoneNumber, UpdateUserInput, User, UserStatus,
@@ -132,11 +132,20 @@ impl Checked {
                 user.phone_number = Some(Contact::unverified(v));
             }
         }
+        let mut p = Problems::default();
         if let Some(v) = self.sec_emails {
             add_secondary_emails(user, v);
+            p.take(check_total(
+                "secondary_emails",
+                user.profile.secondary_emails.len(),
+            ));
         }
         if let Some(v) = self.sec_phones {
             add_secondary_phones(user, v);
+            p.take(check_total(
+                "secondary_phone_numbers",
+                user.profile.secondary_phone_numbers.len(),
+            ));
         }
         if let Some(v) = self.birthday {
             user.birthday = Some(v);
@@ -162,7 +171,6 @@ impl Checked {
         if let Some(v) = self.language {
             user.profile.language = Some(v);
         }
-        let mut p = Problems::default();
         if let Some(patch) = self.custom_data {
             merge(&mut user.custom_data, patch);
             p.take(check_size("custom_data", &user.custom_data));

@@ -377,3 +377,48 @@ async fn promoting_another_users_primary_email_is_a_400_naming_it() {
     crate::users::assert_taken(&r, "EMAIL_TAKEN");
     assert_eq!(ctx.read(&ctx.shop_token, &user_id).await, before);
 }
+
+/// `DECISIONS.md`: at most 50 secondary emails and 50 secondary phones per user, not only
+/// per request; an update that would pass the cap is 400 and changes nothing.
+#[tokio::test]
+async fn secondaries_are_capped_per_user_not_only_per_request() {
+    let ctx = Ctx::new().await;
+    let emails: Vec<String> = (0..50).map(|i| format!("s{i}@example.com")).collect();
+    let phones: Vec<String> = (0..50).map(|i| format!("+1650253{i:04}")).collect();
+    let user_id = ctx
+        .shop_user(json!({
+            "username": "capped",
+            "secondary_emails": emails,
+            "secondary_phone_numbers": phones,
+        }))
+        .await;
+    let uri = format!("{USERS}/{user_id}");
+    let before = ctx.read(&ctx.shop_token, &user_id).await;
+    for (body, field) in [
+        (
+            json!({"secondary_emails": ["one-more@example.com"]}),
+            "secondary_emails",
+        ),
+        (
+            json!({"secondary_phone_numbers": ["+16502539999"]}),
+            "secondary_phone_numbers",
+        ),
+    ] {
+        let r = ctx.put(&ctx.shop_token, &uri, body).await;
+        assert_bad_request(&r, field);
+    }
+    assert_eq!(ctx.read(&ctx.shop_token, &user_id).await, before);
+    // Entries already on the user do not count twice.
+    let after = ctx
+        .update(
+            &ctx.shop_token,
+            &user_id,
+            json!({"secondary_emails": ["S0@example.com"], "secondary_phone_numbers": ["+16502530001"]}),
+        )
+        .await;
+    assert_eq!(after["secondary_emails"].as_array().unwrap().len(), 50);
+    assert_eq!(
+        after["secondary_phone_numbers"].as_array().unwrap().len(),
+        50
+    );
+}
