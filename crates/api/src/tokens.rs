@@ -13,7 +13,7 @@ use roster_core::{AppId, ClientId, PermissionSet, Principal, PrincipalKind, Stor
 use roster_store::Store;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 /// The one algorithm tokens are signed and accepted with.
@@ -293,29 +293,47 @@ impl KeyRing {
 
 /// Tokens already verified, until they expire. Clients reuse one access token for its
 /// whole hour, and an EdDSA verification costs far more than the rest of a lookup.
-/// Bounded: when full it starts over.
-#[derive(Default)]
+/// Bounded by memory, not entry count: each entry weighs its token's length plus the
+/// principal, so a flood of large tokens evicts older ones instead of growing the process.
 struct VerifiedCache {
-    entries: Mutex<HashMap<String, (Principal, i64)>>,
+    entries: moka::sync::Cache<String, (Principal, i64)>,
+}
+
+impl Default for VerifiedCache {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(Self::MAX_BYTES)
+                .weigher(|token: &String, _| {
+                    u32::try_from(token.len() + Self::ENTRY_OVERHEAD).unwrap_or(u32::MAX)
+                })
+                // No token outlives a day; expired entries are dropped, not only skipped.
+                .time_to_live(Duration::from_secs(24 * 3600))
+                .build(),
+        }
+    }
 }
 
 impl VerifiedCache {
-    const CAPACITY: usize = 10_000;
+    /// 32 MiB of tokens: more than 10,000 ordinary ones.
+    const MAX_BYTES: u64 = 32 * 1024 * 1024;
+    /// The principal and the cache's own bookkeeping, estimated.
+    const ENTRY_OVERHEAD: usize = 512;
 
     fn get(&self, token: &str) -> Option<Principal> {
-        let entries = self.entries.lock().ok()?;
-        let (principal, exp) = entries.get(token)?;
+        let (principal, exp) = self.entries.get(token)?;
         // Same 30 s leeway as the full check.
-        (now_ms() / 1000 <= exp + LEEWAY_SECS as i64).then(|| principal.clone())
+        if now_ms() / 1000 <= exp + LEEWAY_SECS as i64 {
+            Some(principal)
+        } else {
+            self.entries.invalidate(token);
+            None
+        }
     }
 
     fn put(&self, token: &str, principal: &Principal, exp: i64) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= Self::CAPACITY {
-                entries.clear();
-            }
-            entries.insert(token.to_owned(), (principal.clone(), exp));
-        }
+        self.entries
+            .insert(token.to_owned(), (principal.clone(), exp));
     }
 }
 
@@ -381,5 +399,42 @@ mod tests {
         let shown = format!("{ring:?} {ring:#?} {record:?}");
         assert!(shown.contains(&record.kid), "{shown}");
         assert!(!shown.contains(&record.private_key), "{shown}");
+    }
+
+    #[test]
+    fn the_verified_cache_is_bounded_by_bytes_and_forgets_expired_tokens() {
+        let cache = VerifiedCache::default();
+        let principal = Principal {
+            tenant_id: TenantId::from_string("t"),
+            app_id: AppId::from_string("a"),
+            client_id: ClientId::from_string("c"),
+            user_id: None,
+            kind: PrincipalKind::Client,
+            permissions: PermissionSet::app_client_default(),
+        };
+        let exp = now_ms() / 1000 + 3600;
+        // 50 MB of 100 KB tokens offered; at most 32 MiB kept.
+        for i in 0..500 {
+            let token = format!("{i:06}{}", "x".repeat(100_000));
+            cache.put(&token, &principal, exp);
+        }
+        cache.entries.run_pending_tasks();
+        assert!(
+            cache.entries.weighted_size() <= VerifiedCache::MAX_BYTES,
+            "{}",
+            cache.entries.weighted_size()
+        );
+        assert!(cache.entries.entry_count() > 0);
+
+        cache.put("short", &principal, exp);
+        assert!(cache.get("short").is_some());
+        cache.put(
+            "expired",
+            &principal,
+            now_ms() / 1000 - LEEWAY_SECS as i64 - 1,
+        );
+        assert!(cache.get("expired").is_none());
+        cache.entries.run_pending_tasks();
+        assert!(!cache.entries.contains_key("expired"));
     }
 }
