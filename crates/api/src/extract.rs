@@ -52,6 +52,14 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
     })
 }
 
+/// The body of a request that must declare JSON.
+async fn read_json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(wrong_content_type());
+    }
+    read_body(req, state).await
+}
+
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
     T: DeserializeOwned,
@@ -60,11 +68,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(req.headers()) {
-            return Err(wrong_content_type());
-        }
-        let bytes = read_body(req, state).await?;
-        parse_json(&bytes).map(ApiJson)
+        parse_json(&read_json_body(req, state).await?).map(ApiJson)
     }
 }
 
@@ -76,11 +80,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(req.headers()) {
-            return Err(wrong_content_type());
-        }
-        let bytes = read_body(req, state).await?;
-        parse_json_as::<Vec<T>>(&bytes).map(ApiJsonArray)
+        parse_json_as::<Vec<T>>(&read_json_body(req, state).await?).map(ApiJsonArray)
     }
 }
 
