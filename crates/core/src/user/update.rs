@@ -134,18 +134,16 @@ impl Checked {
         }
         let mut p = Problems::default();
         if let Some(v) = self.sec_emails {
+            let before = user.profile.secondary_emails.len();
             add_secondary_emails(user, v);
-            p.take(check_total(
-                "secondary_emails",
-                user.profile.secondary_emails.len(),
-            ));
+            let after = user.profile.secondary_emails.len();
+            p.take(check_total("secondary_emails", before, after));
         }
         if let Some(v) = self.sec_phones {
+            let before = user.profile.secondary_phone_numbers.len();
             add_secondary_phones(user, v);
-            p.take(check_total(
-                "secondary_phone_numbers",
-                user.profile.secondary_phone_numbers.len(),
-            ));
+            let after = user.profile.secondary_phone_numbers.len();
+            p.take(check_total("secondary_phone_numbers", before, after));
         }
         if let Some(v) = self.birthday {
             user.birthday = Some(v);
@@ -199,6 +197,28 @@ mod tests {
     use super::super::{UpdateUserInput, UserStatus};
     use crate::Error;
     use serde_json::json;
+
+    #[test]
+    fn secondaries_may_not_grow_past_fifty_but_a_user_past_it_can_still_be_updated() {
+        let emails = |range: std::ops::Range<usize>| {
+            let list: Vec<String> = range.map(|i| format!("s{i}@example.com")).collect();
+            serde_json::from_value::<UpdateUserInput>(json!({ "secondary_emails": list })).unwrap()
+        };
+        let mut u = user();
+        u.profile.secondary_emails.clear();
+        emails(0..50).apply(&mut u, None, 2_000).unwrap();
+        assert_eq!(u.profile.secondary_emails.len(), 50);
+        assert!(matches!(
+            emails(50..51).apply(&mut u.clone(), None, 2_000),
+            Err(Error::Invalid(m)) if m[0].starts_with("secondary_emails: a user has at most 50")
+        ));
+        // Past the cap by a verify: resending entries it has is not an addition.
+        u.profile.secondary_emails.push(super::Contact::unverified(
+            super::Email::parse("x", "old@example.com").unwrap(),
+        ));
+        emails(0..3).apply(&mut u, None, 3_000).unwrap();
+        assert_eq!(u.profile.secondary_emails.len(), 51);
+    }
 
     #[test]
     fn update_merges() {
