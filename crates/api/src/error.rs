@@ -95,6 +95,11 @@ pub enum ApiError {
         ts_error_code: &'static str,
     },
     PayloadTooLarge,
+    /// A client_id cooling down after too many failed authentications: 429, OAuth-shaped,
+    /// with `Retry-After` in seconds.
+    Throttled {
+        retry_after: u64,
+    },
     Unavailable,
     Internal,
     /// Errors of the password operations: `{error_code: "<name>", message}`.
@@ -144,6 +149,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Taken { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::OAuth { status, .. } => *status,
@@ -161,6 +167,9 @@ impl ApiError {
             ApiError::MethodNotAllowed => "Method not allowed".into(),
             ApiError::Conflict { message, .. } | ApiError::Taken { message, .. } => message.clone(),
             ApiError::PayloadTooLarge => "Request body is larger than the limit of 1 MiB".into(),
+            ApiError::Throttled { retry_after } => format!(
+                "too many failed authentications for this client; retry after {retry_after} s"
+            ),
             ApiError::Unavailable => "Service temporarily unavailable".into(),
             ApiError::Internal => "Something went wrong - Internal server error".into(),
             ApiError::OAuth { description, .. } => description.clone(),
@@ -218,6 +227,17 @@ impl IntoResponse for ApiError {
                 error_description: description,
             })
             .into_response(),
+            ApiError::Throttled { retry_after } => {
+                let mut response = axum::Json(OAuthBody {
+                    error: "temporarily_unavailable",
+                    error_description: ApiError::Throttled { retry_after }.message(),
+                })
+                .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
+            }
             other => axum::Json(ErrorBody {
                 message: other.message(),
                 error_code: code,

@@ -4,11 +4,14 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod hasher;
+pub mod key_file;
 pub mod login;
 pub mod openapi;
+pub mod revocation;
 pub mod routes;
 pub mod state;
 mod strict_json;
+pub mod throttle;
 pub mod tokens;
 
 use crate::error::ApiError;

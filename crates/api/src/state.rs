@@ -1,6 +1,7 @@
 //! Shared state of the HTTP layer: concrete, not generic over the database.
 
 use crate::hasher::Hasher;
+use crate::throttle::ClientThrottle;
 use crate::tokens::KeyRing;
 use roster_core::time::Clock;
 use roster_store::Store;
@@ -13,4 +14,6 @@ pub struct AppState {
     pub hasher: Arc<Hasher>,
     /// The time logins and password changes go by (tests move it).
     pub clock: Arc<Clock>,
+    /// Failed client authentications at the token endpoint.
+    pub throttle: Arc<ClientThrottle>,
 }

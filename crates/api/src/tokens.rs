@@ -1,6 +1,8 @@
 //! Access tokens: EdDSA (Ed25519) JWTs with a `kid`, signed with a key kept in the
 //! database so that every node on one database issues and accepts the same tokens.
 
+use crate::key_file::{is_sealed, KeyFile};
+use crate::revocation::LiveClients;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -59,6 +61,7 @@ pub struct KeyRing {
     /// The encoded JWS header, the same for every token.
     header_b64: String,
     verified: VerifiedCache,
+    live: LiveClients,
     verifying: RwLock<HashMap<String, VerifyingKey>>,
     last_reload: RwLock<Instant>,
 }
@@ -93,9 +96,19 @@ pub struct Grant<'a> {
 }
 
 impl KeyRing {
-    /// Loads the primary key from the database, generating and storing it on first start.
-    pub async fn load(store: &Store, issuer: String) -> Result<Self, StoreError> {
-        let candidate = generate_key()?;
+    /// Loads the primary key from the database, generating and storing it on first start;
+    /// with a key file the private key is stored sealed (an unsealed one is sealed now).
+    pub async fn load(
+        store: &Store,
+        issuer: String,
+        key_file: Option<&KeyFile>,
+    ) -> Result<Self, StoreError> {
+        let mut candidate = generate_key()?;
+        if let Some(k) = key_file {
+            candidate.private_key = k
+                .seal(&candidate.kid, &candidate.private_key)
+                .map_err(StoreError::Other)?;
+        }
         let primary = store.ensure_signing_key(&candidate).await?;
         if primary.algorithm != ALGORITHM_NAME {
             return Err(StoreError::Other(format!(
@@ -103,8 +116,29 @@ impl KeyRing {
                 primary.kid, primary.algorithm
             )));
         }
+        let private_key = match (key_file, is_sealed(&primary.private_key)) {
+            (Some(k), true) => k
+                .open(&primary.kid, &primary.private_key)
+                .map_err(StoreError::Other)?,
+            (None, true) => {
+                return Err(StoreError::Other(format!(
+                "signing key {} is sealed; start with the key file it was sealed with (--key-file)",
+                primary.kid
+            )))
+            }
+            (Some(k), false) => {
+                let sealed = k
+                    .seal(&primary.kid, &primary.private_key)
+                    .map_err(StoreError::Other)?;
+                store
+                    .replace_signing_private_key(&primary.kid, &primary.private_key, &sealed)
+                    .await?;
+                primary.private_key.clone()
+            }
+            (None, false) => primary.private_key.clone(),
+        };
         let pkcs8 = STANDARD
-            .decode(&primary.private_key)
+            .decode(&private_key)
             .map_err(|e| StoreError::Other(format!("signing key is not base64: {e}")))?;
         let signer = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
             .map_err(|_| StoreError::Other(format!("signing key {} is unreadable", primary.kid)))?;
@@ -115,6 +149,7 @@ impl KeyRing {
             signer,
             header_b64,
             verified: VerifiedCache::default(),
+            live: LiveClients::default(),
             verifying: RwLock::new(HashMap::new()),
             last_reload: RwLock::new(Instant::now()),
         };
@@ -192,14 +227,26 @@ impl KeyRing {
 
     /// Verifies a bearer token for this API (`aud` = `userid-api`) into a principal.
     pub async fn verify(&self, store: &Store, token: &str) -> Option<Principal> {
-        if let Some(p) = self.verified.get(token) {
-            return Some(p);
-        }
-        let claims: Claims = self.decode(store, token, DEFAULT_AUDIENCE).await?;
-        let exp = claims.exp;
-        let principal = principal_from(claims);
-        self.verified.put(token, &principal, exp);
-        Some(principal)
+        let principal = match self.verified.get(token) {
+            Some(p) => p,
+            None => {
+                let claims: Claims = self.decode(store, token, DEFAULT_AUDIENCE).await?;
+                let exp = claims.exp;
+                let principal = principal_from(claims);
+                self.verified.put(token, &principal, exp);
+                principal
+            }
+        };
+        // A signature outlives its client: the client (and so its app) must still exist.
+        self.live
+            .alive(store, &principal)
+            .await
+            .then_some(principal)
+    }
+
+    /// Tokens of a client or app just deleted on this node stop working at once.
+    pub fn forget_clients(&self) {
+        self.live.forget();
     }
 
     /// Verifies a token of this issuer for `audience` (EdDSA only, a known `kid`, `exp`
@@ -392,7 +439,7 @@ mod tests {
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        let ring = KeyRing::load(&store, "http://roster.test".into())
+        let ring = KeyRing::load(&store, "http://roster.test".into(), None)
             .await
             .unwrap();
         let record = store.signing_keys().await.unwrap().remove(0);

@@ -4,5 +4,6 @@ pub mod admin;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod serve;
 pub mod telemetry;

@@ -4,6 +4,12 @@ use roster_server::config::Config;
 use roster_server::{admin, serve, telemetry};
 use std::process::ExitCode;
 
+/// jemalloc with its background purging: memory freed after a burst of large requests
+/// goes back to the system within seconds instead of staying in the allocator's arenas.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(&cli.options) {
@@ -14,6 +20,10 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format, &config.log_level);
+    #[cfg(not(target_env = "msvc"))]
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::warn!(error = %e, "freed memory is returned only as the allocator is used");
+    }
     // At least two workers: the SQLite writer's holder can block one on another process's
     // lock (up to the busy timeout), and every other request must still be served.
     let workers = std::env::var("TOKIO_WORKER_THREADS")

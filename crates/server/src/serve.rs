@@ -2,12 +2,16 @@
 
 use crate::bootstrap;
 use crate::config::Config;
+use crate::connections;
 use anyhow::Context;
 use roster_api::hasher::Hasher;
+use roster_api::key_file::KeyFile;
+use roster_api::throttle::ClientThrottle;
 use roster_api::{AppState, KeyRing};
 use roster_core::time::Clock;
 use roster_store::{Store, StoreOptions};
 use secrecy::ExposeSecret;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
@@ -32,9 +36,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(&config).await?;
     let keys = Arc::new(
-        KeyRing::load(&store, config.public_url.clone())
-            .await
-            .context("cannot load the token signing key")?,
+        KeyRing::load(
+            &store,
+            config.public_url.clone(),
+            key_file(&config)?.as_ref(),
+        )
+        .await
+        .context("cannot load the token signing key")?,
     );
     match &config.bootstrap {
         Some(creds) => {
@@ -51,6 +59,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         }
     }
+    let cap = connections::connection_cap(
+        config.connections.max_connections,
+        config.db_max_connections,
+    );
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -62,6 +74,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         keys,
         hasher: Arc::new(hasher),
         clock: Arc::new(Clock::default()),
+        throttle: Arc::new(ClientThrottle::new(
+            NonZeroU32::new(config.token_failure_limit).unwrap_or(NonZeroU32::MIN),
+        )),
     });
     tracing::info!(
         addr = %local,
@@ -70,22 +85,32 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "roster ready"
     );
     let timeout = config.shutdown_timeout;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: finishing in-flight requests");
-            // Bound the drain: a stuck client must not keep the process alive forever.
-            tokio::spawn(async move {
-                tokio::time::sleep(timeout).await;
-                tracing::warn!("in-flight requests did not finish in time; exiting");
-                std::process::exit(1);
-            });
-        })
-        .await
-        .context("server error")?;
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        // Bound the drain: a stuck client must not keep the process alive forever.
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            tracing::warn!("in-flight requests did not finish in time; exiting");
+            std::process::exit(1);
+        });
+    };
+    connections::serve(listener, app, config.connections, cap, shutdown).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The key file's sealing key, when one is configured.
+fn key_file(config: &Config) -> anyhow::Result<Option<KeyFile>> {
+    let Some(path) = &config.key_file else {
+        return Ok(None);
+    };
+    let contents = std::fs::read(path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    KeyFile::from_contents(&contents)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("key file {}: {e}", path.display()))
 }
 
 async fn shutdown_signal() {

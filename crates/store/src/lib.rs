@@ -124,6 +124,16 @@ impl Store {
         keys::ensure_signing_key(&mut self.backend().write().await?, candidate).await
     }
 
+    /// Replaces a key's private key if it is still `from` (sealing it with a key file).
+    pub async fn replace_signing_private_key(
+        &self,
+        kid: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<bool, StoreError> {
+        keys::replace_private_key(&mut self.backend().write().await?, kid, from, to).await
+    }
+
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         keys::signing_keys(&mut self.backend().read_fresh().await?).await
     }

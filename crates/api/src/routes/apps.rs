@@ -5,6 +5,8 @@ use super::iso;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult, BadRequestBody, ConflictBody, ErrorBody};
 use crate::extract::{envelope, ApiJson, ApiPath, Envelope};
+use crate::state::AppState;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -355,6 +357,7 @@ pub async fn update_app(
         (status = 404, body = ErrorBody),
     ))]
 pub async fn delete_app(
+    State(state): State<AppState>,
     auth: Authorized<rules::AppsDelete>,
     ApiPath(app_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
@@ -367,6 +370,7 @@ pub async fn delete_app(
         ));
     }
     tenant.delete_app(&app_id).await.map_err(app_not_found)?;
+    state.keys.forget_clients();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -460,6 +464,7 @@ pub async fn get_client(
         (status = 404, body = ErrorBody),
     ))]
 pub async fn delete_client(
+    State(state): State<AppState>,
     auth: Authorized<rules::AppsDelete>,
     ApiPath((app_id, client_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
@@ -470,5 +475,6 @@ pub async fn delete_client(
         )
         .await
         .map_err(client_not_found)?;
+    state.keys.forget_clients();
     Ok(StatusCode::NO_CONTENT)
 }

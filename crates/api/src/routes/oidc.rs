@@ -3,6 +3,7 @@
 use crate::error::{ApiError, ErrorBody, OAuthBody};
 use crate::login::{login, refresh, LoginApp, Outcome, UserTokens, UsernameType};
 use crate::state::AppState;
+use crate::throttle::retry_after_secs;
 use crate::tokens::{Grant, DEFAULT_AUDIENCE, TOKEN_TTL_SECS};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -38,6 +39,13 @@ fn invalid_client() -> ApiError {
         "invalid_client",
         "client authentication failed",
     )
+}
+
+fn throttled(wait: std::time::Duration) -> ApiError {
+    tracing::warn!("token endpoint: a client is cooling down after failed authentications");
+    ApiError::Throttled {
+        retry_after: retry_after_secs(wait),
+    }
 }
 
 /// Longest `scope` a token carries (`DECISIONS.md`): tokens, and the memory that keeps
@@ -81,6 +89,8 @@ struct TokenForm {
     responses(
         (status = 200, body = TokenResponse), (status = 400, body = OAuthBody),
         (status = 401, body = OAuthBody), (status = 413, body = ErrorBody),
+        (status = 429, body = OAuthBody, description = "Too many failed authentications of this client; retry after `Retry-After` seconds",
+            headers(("Retry-After" = u64, description = "Seconds until the client may try again"))),
     ))]
 pub async fn token(
     State(state): State<AppState>,
@@ -102,12 +112,22 @@ pub async fn token(
         ));
     }
     let (client_id, secret) = presented_credentials(&headers, &form)?;
+    if let Some(wait) = state.throttle.cooling_down(&client_id) {
+        return Err(throttled(wait));
+    }
     let found = state.store.client_credentials(&client_id).await?;
     let hash = found.as_ref().map_or(dummy_hash(), |c| &c.secret_hash);
     let secret_ok = hash.verify(&secret);
     let client = match found {
         Some(c) if secret_ok => c,
-        _ => return Err(invalid_client()),
+        // Only existing clients are counted, so the counts stay as few as the clients.
+        Some(_) => {
+            return Err(match state.throttle.failed(&client_id) {
+                Some(wait) => throttled(wait),
+                None => invalid_client(),
+            })
+        }
+        None => return Err(invalid_client()),
     };
     match grant_type {
         "password" => return password_grant(&state, &client, &form).await,
@@ -319,6 +339,8 @@ fn presented_credentials(
     responses(
         (status = 200, body = TokenResponse), (status = 400, body = OAuthBody),
         (status = 401, body = OAuthBody), (status = 413, body = ErrorBody),
+        (status = 429, body = OAuthBody, description = "Too many failed authentications of this client; retry after `Retry-After` seconds",
+            headers(("Retry-After" = u64, description = "Seconds until the client may try again"))),
     ))]
 pub async fn token_cis(
     state: State<AppState>,

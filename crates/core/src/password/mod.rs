@@ -5,7 +5,7 @@ mod lockout;
 mod policy;
 
 pub use lockout::Failures;
-pub use policy::{check, PolicyInput, Violation};
+pub use policy::{check, PolicyInput, Violation, PASSWORD_MAX};
 
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, Version};

@@ -49,12 +49,21 @@ impl Violation {
 /// password would contain a one- or two-letter name.
 const IDENTIFIER_MIN: usize = 3;
 
+/// Longest password taken: Argon2 hashes any length, but its cost grows with it.
+pub const PASSWORD_MAX: usize = 1024;
+
 pub fn check(input: &PolicyInput<'_>) -> Result<(), Violation> {
     let password = input.password.expose();
     let min = input.policy.password_min_length.max(1) as usize;
-    if password.chars().count() < min {
+    let length = password.chars().count();
+    if length < min {
         return Err(Violation::Weak(format!(
             "it must be at least {min} characters long"
+        )));
+    }
+    if length > PASSWORD_MAX {
+        return Err(Violation::Weak(format!(
+            "it must be at most {PASSWORD_MAX} characters long"
         )));
     }
     if !input.enforce_complexity {

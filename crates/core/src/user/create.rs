@@ -9,7 +9,7 @@ use super::{
     Contact, CreateUserInput, DelegatedAccess, Email, NewUser, PasswordInput, PhoneNumber, Profile,
     User, UserId, UserStatus,
 };
-use crate::password::{Credentials, Password};
+use crate::password::{Credentials, Password, PASSWORD_MAX};
 use crate::Error;
 
 impl CreateUserInput {
@@ -101,9 +101,6 @@ impl CreateUserInput {
         })
     }
 }
-
-/// Longest password taken: Argon2 hashes any length, but its cost grows with it.
-const PASSWORD_MAX: usize = 1024;
 
 /// The password of a create; the app's policy is checked where the app is known.
 fn credentials(input: PasswordInput) -> Result<Credentials, String> {

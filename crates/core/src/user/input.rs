@@ -203,7 +203,7 @@ pub(super) fn text(field: &str, value: &str, max: usize) -> Result<String, Strin
 
 /// An identifier: a profile string that also refuses Unicode format characters
 /// (bidi overrides, zero-width characters), so two identifiers cannot look alike.
-pub(super) fn ident(field: &str, value: &str, max: usize) -> Result<String, String> {
+pub fn ident(field: &str, value: &str, max: usize) -> Result<String, String> {
     use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
     let value = text(field, value, max)?;
     if value

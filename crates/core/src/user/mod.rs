@@ -9,7 +9,7 @@ mod verify;
 
 pub use contact::{Email, EmailKey, PhoneNumber};
 pub use input::{
-    AddressInput, CreateUserInput, DelegatedAccessInput, NameInput, NewUser, PasswordInput,
+    ident, AddressInput, CreateUserInput, DelegatedAccessInput, NameInput, NewUser, PasswordInput,
     UpdateUserInput, VerifyInput, CUSTOM_DATA_MAX_BYTES,
 };
 pub use link::{decide, Claim, Decision, Found, TenantKey};

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use roster_api::hasher::Hasher;
+use roster_api::throttle::ClientThrottle;
 use roster_api::{AppState, KeyRing};
 use roster_core::app::NewClient;
 use roster_core::password::HashParams;
@@ -15,6 +16,7 @@ use roster_core::time::Clock;
 use roster_core::TenantId;
 use roster_store::{Store, StoreOptions};
 use serde_json::Value;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -69,7 +71,7 @@ pub async fn store() -> Store {
 impl TestApp {
     pub async fn new() -> Self {
         let store = store().await;
-        let keys = Arc::new(KeyRing::load(&store, ISSUER.into()).await.unwrap());
+        let keys = Arc::new(KeyRing::load(&store, ISSUER.into(), None).await.unwrap());
         let tenant = store.create_tenant("test").await.unwrap().tenant_id;
         let admin = Self::management_client(&store, &tenant).await;
         let clock = Arc::new(Clock::default());
@@ -78,6 +80,7 @@ impl TestApp {
             keys: keys.clone(),
             hasher: Arc::new(Hasher::new(FAST_HASHING).unwrap()),
             clock: clock.clone(),
+            throttle: Arc::new(ClientThrottle::new(NonZeroU32::new(20).unwrap())),
         });
         Self {
             router,

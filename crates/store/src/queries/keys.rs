@@ -46,3 +46,20 @@ pub(crate) async fn signing_keys(db: &mut Db<'_>) -> Result<Vec<SigningKeyRecord
         .map(key_from_row)
         .collect()
 }
+
+/// Replaces a key's stored private key if it is still `from` (another node may have
+/// sealed it first); whether this call replaced it.
+pub(crate) async fn replace_private_key(
+    db: &mut Db<'_>,
+    kid: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, StoreError> {
+    let n = db
+        .execute(
+            "UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3",
+            args![to, kid, from],
+        )
+        .await?;
+    Ok(n == 1)
+}

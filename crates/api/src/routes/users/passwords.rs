@@ -120,14 +120,11 @@ async fn hashed(state: &AppState, password: Password) -> ApiResult<password::Pas
     state.hasher.hash(password).await.ok_or(ApiError::Internal)
 }
 
+/// A login name under the identifier rules of `username` on the user routes.
 fn username_of(raw: Option<String>) -> ApiResult<Option<String>> {
-    match raw {
-        None => Ok(None),
-        Some(name) if name.trim().is_empty() || name.chars().count() > 256 => Err(
-            invalid_password_input("username must be 1 to 256 characters"),
-        ),
-        Some(name) => Ok(Some(name)),
-    }
+    raw.map(|name| roster_core::user::ident("username", &name, 256))
+        .transpose()
+        .map_err(invalid_password_input)
 }
 
 /// Add password credentials

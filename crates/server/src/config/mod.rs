@@ -162,6 +162,49 @@ pub struct Options {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shutdown_timeout: Option<u64>,
+
+    /// Seconds a connection may take to send a request's headers [default: 10].
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_HEADER_TIMEOUT",
+        value_name = "SECS"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_timeout: Option<u64>,
+
+    /// Seconds an idle keep-alive connection stays open [default: 60].
+    #[arg(long, global = true, env = "ROSTER_IDLE_TIMEOUT", value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<u64>,
+
+    /// Most open client connections; lowered to what the file-descriptor limit allows [default: 10000].
+    #[arg(long, global = true, env = "ROSTER_MAX_CONNECTIONS", value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+
+    /// Failed client authentications per client_id and minute before the token endpoint answers 429 [default: 20].
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_TOKEN_FAILURE_LIMIT",
+        value_name = "N"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_failure_limit: Option<u32>,
+
+    /// File of at least 32 bytes whose contents seal the token signing key in the database.
+    #[arg(long, global = true, env = "ROSTER_KEY_FILE", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// How long a client connection may stay silent, and how many may be open.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: u32,
 }
 
 /// Credentials of the management client that startup ensures.
@@ -184,6 +227,11 @@ pub struct Config {
     pub log_level: String,
     pub bootstrap: Option<BootstrapCredentials>,
     pub shutdown_timeout: Duration,
+    pub connections: ConnectionLimits,
+    /// Failed client authentications per client_id and minute before 429.
+    pub token_failure_limit: u32,
+    /// Seals the signing key at rest.
+    pub key_file: Option<PathBuf>,
     /// Argon2id cost of new password hashes (existing hashes keep their own).
     pub password_hashing: HashParams,
 }
@@ -223,10 +271,7 @@ impl Config {
         {
             return Err("database_url must start with sqlite: or postgres://".into());
         }
-        let db_max_connections = o.db_max_connections.unwrap_or(16);
-        if db_max_connections == 0 {
-            return Err("db_max_connections must be at least 1".into());
-        }
+        let db_max_connections = at_least_one("db_max_connections", o.db_max_connections, 16)?;
         let public_url = match o.public_url {
             Some(u) => checked_public_url(&u)?,
             None => format!("http://{listen}"),
@@ -252,6 +297,12 @@ impl Config {
         password_hashing
             .validate()
             .map_err(|e| format!("argon2 parameters: {e}"))?;
+        let connections = ConnectionLimits {
+            header_timeout: seconds("header_timeout", o.header_timeout, 10)?,
+            idle_timeout: seconds("idle_timeout", o.idle_timeout, 60)?,
+            max_connections: at_least_one("max_connections", o.max_connections, 10_000)?,
+        };
+        let token_failure_limit = at_least_one("token_failure_limit", o.token_failure_limit, 20)?;
         let log_level = o.log_level.unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_level)
             .map_err(|e| format!("log_level: '{log_level}' is not a valid filter: {e}"))?;
@@ -264,8 +315,25 @@ impl Config {
             log_level,
             bootstrap,
             shutdown_timeout: Duration::from_secs(o.shutdown_timeout.unwrap_or(30)),
+            connections,
+            token_failure_limit,
+            key_file: o.key_file,
             password_hashing,
         })
+    }
+}
+
+fn seconds(name: &str, value: Option<u64>, default: u64) -> Result<Duration, String> {
+    match value.unwrap_or(default) {
+        0 => Err(format!("{name} must be at least 1 second")),
+        n => Ok(Duration::from_secs(n)),
+    }
+}
+
+fn at_least_one(name: &str, value: Option<u32>, default: u32) -> Result<u32, String> {
+    match value.unwrap_or(default) {
+        0 => Err(format!("{name} must be at least 1")),
+        n => Ok(n),
     }
 }
 
@@ -321,103 +389,4 @@ fn either(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use secrecy::ExposeSecret;
-
-    fn load(options: Options) -> Result<Config, String> {
-        Config::load(&options)
-    }
-
-    #[test]
-    fn defaults_serve_sqlite_on_localhost() {
-        let c = load(Options::default()).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.database_url.expose_secret(), "sqlite://./roster.db");
-        assert_eq!(c.public_url, "http://127.0.0.1:8080");
-        assert!(c.bootstrap.is_none());
-    }
-
-    #[test]
-    fn file_values_are_overridden_by_flags() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("roster.toml");
-        std::fs::write(
-            &path,
-            "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\n",
-        )
-        .unwrap();
-        let c = load(Options {
-            config: Some(path),
-            log_level: Some("warn".into()),
-            ..Options::default()
-        })
-        .unwrap();
-        assert_eq!(c.listen.port(), 9000);
-        assert_eq!(c.log_level, "warn");
-    }
-
-    #[test]
-    fn unknown_file_keys_and_bad_values_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("roster.toml");
-        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
-        let err = load(Options {
-            config: Some(path),
-            ..Options::default()
-        })
-        .unwrap_err();
-        assert!(err.contains("lisen"), "{err}");
-        let err = load(Options {
-            listen: Some("nowhere".into()),
-            ..Options::default()
-        })
-        .unwrap_err();
-        assert!(err.starts_with("listen:"), "{err}");
-        let err = load(Options {
-            database_url: Some("mysql://x".into()),
-            ..Options::default()
-        })
-        .unwrap_err();
-        assert!(err.contains("database_url"), "{err}");
-    }
-
-    #[test]
-    fn secrets_come_from_files_and_need_both_halves() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secret");
-        std::fs::write(&path, "a-long-enough-secret-value\n").unwrap();
-        let c = load(Options {
-            bootstrap_client_id: Some("admin".into()),
-            bootstrap_client_secret_file: Some(path),
-            ..Options::default()
-        })
-        .unwrap();
-        assert_eq!(
-            c.bootstrap.unwrap().client_secret.expose_secret(),
-            "a-long-enough-secret-value"
-        );
-        let err = load(Options {
-            bootstrap_client_id: Some("admin".into()),
-            ..Options::default()
-        })
-        .unwrap_err();
-        assert!(err.contains("BOOTSTRAP"), "{err}");
-    }
-
-    #[test]
-    fn the_debug_form_shows_no_secret() {
-        let c = load(Options {
-            database_url: Some("postgres://roster:db-password-123@db.example/roster".into()),
-            bootstrap_client_id: Some("admin".into()),
-            bootstrap_client_secret: Some("bootstrap-secret-456789".into()),
-            ..Options::default()
-        })
-        .unwrap();
-        let shown = format!("{c:?} {c:#?}");
-        for secret in ["db-password-123", "bootstrap-secret-456789"] {
-            assert!(!shown.contains(secret), "{secret} in {shown}");
-        }
-        assert!(shown.contains("admin"), "{shown}");
-    }
-}
+mod tests;
