@@ -311,7 +311,8 @@ impl TenantStore {
         })
     }
 
-    /// Stores a new session's refresh token (its digest), as the first of its family.
+    /// Stores a new session's refresh token (its digest), as the first of its family; the
+    /// user's expired tokens in the app go, and its oldest sessions past the cap end.
     pub async fn start_session(
         &self,
         app: &AppId,
@@ -330,8 +331,10 @@ impl TenantStore {
             expires_at: now + REFRESH_TTL_MS,
             now,
         };
-        let mut db = self.backend().write().await?;
-        refresh_tokens::insert(&mut db, &self.tenant, &token).await
+        in_tx!(self.backend(), db => {
+            refresh_tokens::prune_sessions(&mut db, &self.tenant, user_id, app, now).await?;
+            refresh_tokens::insert(&mut db, &self.tenant, &token).await?
+        })
     }
 
     /// Exchanges the refresh token with digest `presented` for `next`, in one transaction;

@@ -26,7 +26,10 @@ async fn password_routes_refuse_look_alike_usernames_and_overlong_passwords() {
         let body = r.json();
         assert_eq!(body["error_code"], "system_invalid_input", "{body}");
         let message = body["message"].as_str().unwrap();
-        assert!(message.contains("username") && message.contains(word), "{body}");
+        assert!(
+            message.contains("username") && message.contains(word),
+            "{body}"
+        );
     }
     let long = format!("Aa1!{}", "x".repeat(1021));
     let r = ctx

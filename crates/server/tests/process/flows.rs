@@ -16,6 +16,7 @@ async fn a_transmit_client_sets_passwords_and_logs_in() {
         ("ROSTER_BOOTSTRAP_CLIENT_SECRET", secret),
         ("ROSTER_ARGON2_MEMORY_KIB", "1024"),
         ("ROSTER_ARGON2_ITERATIONS", "1"),
+        ("ROSTER_LOG_LEVEL", "debug"),
     ];
     let server = start(&sqlite_url(&dir), &env);
     let admin = access_token(&server, &id, secret).await;
@@ -83,7 +84,42 @@ async fn a_transmit_client_sets_passwords_and_logs_in() {
             .0,
         201
     );
-    assert_eq!(send_json(Method::POST, users, &client, signup).await.0, 409);
+    assert_eq!(
+        send_json(Method::POST, users.clone(), &client, signup)
+            .await
+            .0,
+        409
+    );
+    let phone = serde_json::json!({"phone_number": "+14155550123", "email": "kim@example.com"});
+    assert_eq!(send_json(Method::POST, users, &client, phone).await.0, 201);
+    let wrong = serde_json::json!({"username": "jo@example.com", "username_type": "email", "password": "Wr0ng!Passw0rd-z"});
+    let login = server.url("/cis/v1/auth/password/authenticate");
+    assert_eq!(send_json(Method::POST, login, &client, wrong).await.0, 401);
+
+    // Not one log line of all that, at debug level, holds a secret, password, token,
+    // email address or phone number.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let lines: Vec<String> = server.rest.try_iter().collect();
+    assert!(lines.len() > 10, "too few log lines to judge: {lines:#?}");
+    let secrets = [
+        secret,
+        app["client_secret"].as_str().unwrap(),
+        &admin,
+        &client,
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+        strong,
+        "An0ther!Passw0rd-y",
+        "Wr0ng!Passw0rd-z",
+        "jo@example.com",
+        "kim@example.com",
+        "4155550123",
+    ];
+    for line in &lines {
+        for s in secrets {
+            assert!(!line.contains(s), "a log line holds {s}: {line}");
+        }
+    }
 }
 
 /// Tenants made by `roster admin tenant create` are isolated: tenant B's tokens find

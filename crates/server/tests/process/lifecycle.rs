@@ -218,6 +218,11 @@ fn help_documents_every_option() {
         "--log-format",
         "ROSTER_BOOTSTRAP_CLIENT_ID",
         "ROSTER_BOOTSTRAP_CLIENT_SECRET_FILE",
+        "ROSTER_HEADER_TIMEOUT",
+        "ROSTER_IDLE_TIMEOUT",
+        "ROSTER_MAX_CONNECTIONS",
+        "ROSTER_TOKEN_FAILURE_LIMIT",
+        "ROSTER_KEY_FILE",
     ] {
         assert!(help.contains(option), "{option} missing from serve --help");
     }

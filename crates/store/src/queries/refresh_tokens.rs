@@ -4,6 +4,12 @@ use crate::db::{args, Db};
 use roster_core::session::Rotation;
 use roster_core::{AppId, ClientId, StoreError, TenantId, UserId};
 
+/// Sessions (families) one user keeps in one app; a new login ends the oldest past these.
+pub const SESSIONS_PER_USER_AND_APP: i64 = 50;
+/// Used tokens kept per family to recognise a replay; older ones are forgotten, and one of
+/// them presented again is refused like any unknown token.
+pub const USED_KEPT_PER_FAMILY: i64 = 10;
+
 /// A token to store: its digest and what it belongs to.
 pub(crate) struct NewToken<'a> {
     pub digest: &'a str,
@@ -93,5 +99,41 @@ pub(crate) async fn rotate(
         now,
     };
     insert(db, tenant, &token).await?;
+    db.execute(
+        "DELETE FROM refresh_tokens WHERE family_id = $1 AND tenant_id = $2 \
+         AND used_at IS NOT NULL AND token_hash NOT IN (SELECT token_hash FROM refresh_tokens \
+         WHERE family_id = $1 AND tenant_id = $2 AND used_at IS NOT NULL \
+         ORDER BY used_at DESC LIMIT $3)",
+        args![&family, tenant.as_str(), USED_KEPT_PER_FAMILY],
+    )
+    .await?;
     Ok(Rotation::Rotated(user_id))
+}
+
+/// In a transaction, before a new session of `user_id` in `app_id`: drops its expired
+/// tokens and ends its oldest sessions so that at most [`SESSIONS_PER_USER_AND_APP`]
+/// remain with the new one.
+pub(crate) async fn prune_sessions(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    user_id: &UserId,
+    app_id: &AppId,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (t, u, a) = (tenant.as_str(), user_id.as_str(), app_id.as_str());
+    db.execute(
+        "DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3 \
+         AND expires_at <= $4",
+        args![t, u, a, now],
+    )
+    .await?;
+    db.execute(
+        "DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3 \
+         AND family_id NOT IN (SELECT family_id FROM refresh_tokens \
+         WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3 \
+         GROUP BY family_id ORDER BY MAX(created_at) DESC, family_id LIMIT $4)",
+        args![t, u, a, SESSIONS_PER_USER_AND_APP - 1],
+    )
+    .await?;
+    Ok(())
 }

@@ -10,6 +10,7 @@ use roster_core::{AppId, ClientId, Error, PasswordConfiguration, StoreError, Ten
 use roster_store::{Store, StoreOptions};
 use std::sync::Arc;
 
+mod sessions;
 mod users;
 
 pub(crate) async fn store() -> Store {
