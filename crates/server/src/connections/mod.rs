@@ -114,6 +114,8 @@ pub async fn serve(
                 async move {
                     let response = if healthz_only && req.uri().path() != "/healthz" {
                         over_capacity()
+                    } else if head_bytes(&req) > HEAD_MAX_BYTES {
+                        headers_too_large()
                     } else {
                         app.oneshot(req)
                             .await
@@ -144,6 +146,24 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Largest request head taken (431 past it). hyper has its own bound on the bytes it
+/// buffers, but a head that arrives whole can pass it, so this one is exact.
+const HEAD_MAX_BYTES: usize = 64 * 1024;
+
+fn head_bytes<B>(req: &hyper::Request<B>) -> usize {
+    req.headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().path().len()
+        + req.uri().query().map_or(0, str::len)
+}
+
+fn headers_too_large() -> Response {
+    let body = serde_json::json!({ "message": "request headers too large", "error_code": 431 });
+    (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, Json(body)).into_response()
 }
 
 fn over_capacity() -> Response {
