@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod error;
+pub mod filter;
 pub mod id;
 pub mod object;
 pub mod password;

@@ -186,9 +186,14 @@ impl TenantStore {
         users_read::list_users(&mut db, &self.tenant, scope, query).await
     }
 
-    pub async fn count_users(&self, scope: &Scope) -> Result<u64, Error> {
+    /// How many users of the scope match `filter` (all of them without one).
+    pub async fn count_users(
+        &self,
+        scope: &Scope,
+        filter: Option<&roster_core::filter::Filter>,
+    ) -> Result<u64, Error> {
         let mut db = self.backend().read().await?;
-        users_read::count_users(&mut db, &self.tenant, scope).await
+        users_read::count_users(&mut db, &self.tenant, scope, filter).await
     }
 
     /// Reads the user and the scope's membership, applies `change`, and writes both back

@@ -51,7 +51,11 @@ async fn reads_see_every_write_that_returned() {
         let (store, tenant, scope) = (store.clone(), tenant.clone(), scope.clone());
         tokio::spawn(async move {
             for _ in 0..2000 {
-                store.tenant(&tenant).count_users(&scope).await.unwrap();
+                store
+                    .tenant(&tenant)
+                    .count_users(&scope, None)
+                    .await
+                    .unwrap();
                 tokio::task::yield_now().await;
             }
         })
@@ -62,7 +66,7 @@ async fn reads_see_every_write_that_returned() {
         let id = view.user.user_id.clone();
         let read = t.get_user(&scope, &id).await.unwrap();
         assert_eq!(read.user.user_id, id);
-        assert_eq!(t.count_users(&scope).await.unwrap(), n as u64 + 1);
+        assert_eq!(t.count_users(&scope, None).await.unwrap(), n as u64 + 1);
         t.update_user(&scope, &id, |u, _| {
             u.custom_data.insert("n".into(), json!(n));
             Ok(())

@@ -241,7 +241,7 @@ pub enum SortField {
     LastAuth,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ListQuery {
     pub offset: u64,
     pub limit: u64,
@@ -249,6 +249,8 @@ pub struct ListQuery {
     pub descending: bool,
     /// Prefix of the primary email (lower-cased) or phone number.
     pub prefix: Option<String>,
+    /// The `search` filter.
+    pub filter: Option<crate::filter::Filter>,
 }
 
 /// What a create did: a new user, or an existing tenant user linked to the app.

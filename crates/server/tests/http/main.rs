@@ -22,4 +22,5 @@ mod users_link;
 mod users_list;
 mod users_lookup;
 mod users_membership;
+mod users_search;
 mod users_update;

@@ -267,27 +267,6 @@ async fn search_prefix_matches_the_primary_email_or_phone() {
 }
 
 #[tokio::test]
-async fn search_is_not_available_yet() {
-    let ctx = Ctx::new().await;
-    ctx.shop_user(json!({"email": "jo@example.com"})).await;
-    for path in ["", "/count"] {
-        let r = ctx
-            .get(
-                &ctx.shop_token,
-                &format!("{USERS}{path}?search=email%20eq%20%22jo%40example.com%22"),
-            )
-            .await;
-        assert_bad_request(&r, "search is not available yet");
-    }
-    // An empty search is no filter.
-    assert_eq!(ctx.count(&ctx.shop_token, "?search=").await, 1);
-    assert_eq!(
-        list(&ctx, &ctx.shop_token, "?search=").await["total_count"],
-        1
-    );
-}
-
-#[tokio::test]
 async fn list_and_count_follow_the_callers_scope() {
     let ctx = Ctx::new().await;
     let (blog, blog_token) = ctx.another_app("Blog").await;

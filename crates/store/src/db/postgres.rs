@@ -15,6 +15,7 @@ fn pg_bind<'q>(mut q: PgQuery<'q>, args: &[Arg<'q>]) -> PgQuery<'q> {
             Arg::Text(v) => q.bind(v),
             Arg::Int(v) => q.bind(v),
             Arg::Bool(v) => q.bind(v),
+            Arg::Real(v) => q.bind(v),
         };
     }
     q

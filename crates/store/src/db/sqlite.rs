@@ -47,6 +47,7 @@ fn sqlite_bind(
             Arg::Text(v) => stmt.raw_bind_parameter(i + 1, v),
             Arg::Int(v) => stmt.raw_bind_parameter(i + 1, v),
             Arg::Bool(v) => stmt.raw_bind_parameter(i + 1, v),
+            Arg::Real(v) => stmt.raw_bind_parameter(i + 1, v),
         };
         bound.map_err(map_sqlite_error)?;
     }

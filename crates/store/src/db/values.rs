@@ -9,6 +9,7 @@ pub(crate) enum Arg<'a> {
     Text(Option<&'a str>),
     Int(Option<i64>),
     Bool(Option<bool>),
+    Real(Option<f64>),
 }
 
 impl<'a> From<&'a str> for Arg<'a> {
@@ -39,6 +40,11 @@ impl From<i64> for Arg<'_> {
 impl From<Option<i64>> for Arg<'_> {
     fn from(v: Option<i64>) -> Self {
         Arg::Int(v)
+    }
+}
+impl From<f64> for Arg<'_> {
+    fn from(v: f64) -> Self {
+        Arg::Real(Some(v))
     }
 }
 impl From<bool> for Arg<'_> {

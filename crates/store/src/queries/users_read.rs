@@ -1,7 +1,9 @@
 //! Reading users as a scope sees them: by id, by a unique key, a page, a count.
 
 use super::common::from_json;
+use super::filter_sql;
 use crate::db::{args, Arg, Db, Dialect, Row};
+use roster_core::filter::Filter;
 use roster_core::password::PasswordInfo;
 use roster_core::user::{
     Contact, Email, Identity, ListQuery, Lookup, Membership, PhoneNumber, Profile, Scope,
@@ -237,8 +239,15 @@ pub(crate) async fn list_users(
         SortField::PhoneNumber => format!("(u.phone_number IS NULL), u.phone_number{text} {dir}"),
         SortField::LastAuth => format!("(u.last_auth IS NULL), u.last_auth{num} {dir}"),
     };
+    let search = query
+        .filter
+        .as_ref()
+        .map(|f| filter_sql::condition(f, db.dialect(), 5 + bounds.len()));
+    let search_sql = search
+        .as_ref()
+        .map_or(String::new(), |c| format!(" AND ({})", c.sql));
     let sql = format!(
-        "SELECT {} {} WHERE u.tenant_id = $1{filter} ORDER BY {order}, u.user_id {dir} LIMIT $3 OFFSET $4",
+        "SELECT {} {} WHERE u.tenant_id = $1{filter}{search_sql} ORDER BY {order}, u.user_id {dir} LIMIT $3 OFFSET $4",
         view_columns(db.dialect()),
         from_clause(scope),
     );
@@ -251,13 +260,23 @@ pub(crate) async fn list_users(
         Arg::from(offset),
     ];
     a.extend(bounds.iter().map(|b| Arg::from(b.as_str())));
+    if let Some(c) = &search {
+        a.extend(c.binds.iter().map(filter_sql::Bind::arg));
+    }
     let views = db
         .query(&sql, &a)
         .await?
         .iter()
         .map(view_from_row)
         .collect::<Result<Vec<_>, _>>()?;
-    let total = count_filtered(db, tenant, scope, query.prefix.as_deref()).await?;
+    let total = count_filtered(
+        db,
+        tenant,
+        scope,
+        query.prefix.as_deref(),
+        query.filter.as_ref(),
+    )
+    .await?;
     Ok((views, total))
 }
 
@@ -265,8 +284,9 @@ pub(crate) async fn count_users(
     db: &mut Db<'_>,
     tenant: &TenantId,
     scope: &Scope,
+    filter: Option<&Filter>,
 ) -> Result<u64, Error> {
-    count_filtered(db, tenant, scope, None).await
+    count_filtered(db, tenant, scope, None, filter).await
 }
 
 async fn count_filtered(
@@ -274,7 +294,11 @@ async fn count_filtered(
     tenant: &TenantId,
     scope: &Scope,
     prefix: Option<&str>,
+    filter: Option<&Filter>,
 ) -> Result<u64, Error> {
+    if let Some(f) = filter {
+        return count_searched(db, tenant, scope, prefix, f).await;
+    }
     // Without an app there is nothing to join: count the tenant's users directly. Without
     // a prefix, the membership (or user) key index alone answers.
     let (sql, first) = match (scope, prefix) {
@@ -299,6 +323,33 @@ async fn count_filtered(
     }
     a.extend(bounds.iter().map(|b| Arg::from(b.as_str())));
     let row = db.query_one(&format!("{sql}{filter}"), &a).await?;
+    Ok(u64::try_from(row.int("n")?).unwrap_or_default())
+}
+
+/// A count with a `search` filter: the users joined with the scope's membership (which an
+/// app-level attribute reads).
+async fn count_searched(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+    prefix: Option<&str>,
+    filter: &Filter,
+) -> Result<u64, Error> {
+    let join = match scope {
+        Scope::Members(_) => "JOIN",
+        Scope::Tenant(_) => "LEFT JOIN",
+    };
+    let (prefix_sql, bounds) = prefix_filter(prefix, 3);
+    let search = filter_sql::condition(filter, db.dialect(), 3 + bounds.len());
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM users u {join} user_apps m ON m.tenant_id = u.tenant_id \
+         AND m.user_id = u.user_id AND m.app_id = $2 WHERE u.tenant_id = $1{prefix_sql} AND ({})",
+        search.sql
+    );
+    let mut a = vec![Arg::from(tenant.as_str()), Arg::from(scope_app(scope))];
+    a.extend(bounds.iter().map(|b| Arg::from(b.as_str())));
+    a.extend(search.binds.iter().map(filter_sql::Bind::arg));
+    let row = db.query_one(&sql, &a).await?;
     Ok(u64::try_from(row.int("n")?).unwrap_or_default())
 }
 

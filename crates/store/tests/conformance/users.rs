@@ -288,6 +288,7 @@ async fn listing_pages_sorts_and_filters_by_prefix() {
         sort,
         descending,
         prefix: prefix.map(str::to_owned),
+        filter: None,
     };
     let members = Scope::Members(shop.clone());
     // Pages follow one order (creation time, ties broken by id) without gaps or repeats.
@@ -360,9 +361,9 @@ async fn listing_pages_sorts_and_filters_by_prefix() {
         page[0].user.phone_number.as_ref().unwrap().value.as_str(),
         "+16502530000"
     );
-    assert_eq!(t.count_users(&members).await.unwrap(), 4);
-    assert_eq!(t.count_users(&Scope::Members(blog)).await.unwrap(), 1);
-    assert_eq!(t.count_users(&Scope::Tenant(None)).await.unwrap(), 5);
+    assert_eq!(t.count_users(&members, None).await.unwrap(), 4);
+    assert_eq!(t.count_users(&Scope::Members(blog), None).await.unwrap(), 1);
+    assert_eq!(t.count_users(&Scope::Tenant(None), None).await.unwrap(), 5);
     let (_, total) = t
         .list_users(
             &Scope::Tenant(None),
@@ -372,7 +373,10 @@ async fn listing_pages_sorts_and_filters_by_prefix() {
         .unwrap();
     assert_eq!(total, 5);
     let other = store.tenant(&b);
-    assert_eq!(other.count_users(&Scope::Tenant(None)).await.unwrap(), 0);
+    assert_eq!(
+        other.count_users(&Scope::Tenant(None), None).await.unwrap(),
+        0
+    );
     let (page, total) = other
         .list_users(
             &Scope::Members(shop),
@@ -521,7 +525,7 @@ async fn concurrent_creates_with_one_email_store_one_user() {
     assert_eq!(
         store
             .tenant(&a)
-            .count_users(&Scope::Tenant(None))
+            .count_users(&Scope::Tenant(None), None)
             .await
             .unwrap(),
         1
@@ -591,7 +595,7 @@ async fn removal_from_an_app_and_deletion() {
     t.delete_user(&id).await.unwrap();
     assert!(is_not_found(t.get_user(&Scope::Tenant(None), &id).await));
     assert!(is_not_found(t.delete_user(&id).await));
-    assert_eq!(t.count_users(&Scope::Members(blog)).await.unwrap(), 0);
+    assert_eq!(t.count_users(&Scope::Members(blog), None).await.unwrap(), 0);
     assert!(is_not_found(
         t.get_user(&Scope::Tenant(None), &UserId::generate()).await
     ));
@@ -632,7 +636,9 @@ async fn bulk_create_judges_each_item_alone() {
         ]
     );
     assert_eq!(
-        t.count_users(&Scope::Members(shop.clone())).await.unwrap(),
+        t.count_users(&Scope::Members(shop.clone()), None)
+            .await
+            .unwrap(),
         3
     );
     // The same batch in another tenant creates everything anew.

@@ -6,7 +6,8 @@ use crate::error::{ApiError, ApiResult, BadRequestBody, ErrorBody};
 use crate::extract::{envelope, ApiPath, ApiQuery, Envelope};
 use axum::response::IntoResponse;
 use axum::Json;
-use roster_core::user::{Email, ListQuery, Lookup, PhoneNumber, SortField};
+use roster_core::filter::{self, Filter};
+use roster_core::user::{Email, ListQuery, Lookup, PhoneNumber, Scope, SortField};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -164,7 +165,7 @@ pub async fn by_identifier(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// A SCIM filter; not available yet (400).
+    /// A SCIM filter (RFC 7644 §3.4.2.2), e.g. `(address.country eq "USA")and(email sw "sales")`; at most 4 KB.
     search: Option<String>,
     /// Users to skip (default 0).
     #[param(value_type = Option<u64>)]
@@ -206,17 +207,24 @@ fn whole_number(name: &str, raw: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{name} is too large"))
 }
 
-/// `search` arrives with the filter capability; until then it is refused, not ignored.
-fn refuse_search(search: Option<&str>) -> Result<(), ApiError> {
-    match search {
-        Some(s) if !s.trim().is_empty() => Err(ApiError::bad_request(
-            "search is not available yet: use search_prefix, or list without a filter",
-        )),
-        _ => Ok(()),
+/// The `search` filter, parsed and checked against what the caller can read: app-level
+/// attributes need an app (a client's own, or an admin's `app_id`).
+fn search_filter(search: Option<&str>, scope: &Scope) -> Result<Option<Filter>, ApiError> {
+    let Some(text) = search.filter(|s| !s.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let filter = filter::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if filter.reads_app_data() && scope.app().is_none() {
+        return Err(ApiError::bad_request(
+            "search: username, external_account_id and custom_app_data are an app's data: \
+             name the app with app_id",
+        ));
     }
+    Ok(Some(filter))
 }
 
-fn list_query(p: &ListParams) -> Result<ListQuery, ApiError> {
+fn list_query(p: &ListParams, scope: &Scope) -> Result<ListQuery, ApiError> {
+    let filter = search_filter(p.search.as_deref(), scope)?;
     let mut problems = Vec::new();
     let offset = match p.page_offset.as_deref() {
         None => 0,
@@ -268,6 +276,7 @@ fn list_query(p: &ListParams) -> Result<ListQuery, ApiError> {
         sort,
         descending,
         prefix: p.search_prefix.clone().filter(|s| !s.is_empty()),
+        filter,
     })
 }
 
@@ -285,8 +294,7 @@ pub async fn list_users(
     auth: Authorized<rules::UsersList>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<impl IntoResponse> {
-    refuse_search(params.search.as_deref())?;
-    let query = list_query(&params)?;
+    let query = list_query(&params, &auth.scope)?;
     let (views, total) = auth.store.list_users(&auth.scope, &query).await?;
     let page = UserPage {
         total_count: total,
@@ -302,7 +310,7 @@ pub async fn list_users(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CountParams {
-    /// A SCIM filter; not available yet (400).
+    /// A SCIM filter (RFC 7644 §3.4.2.2), as for the user list; at most 4 KB.
     search: Option<String>,
 }
 
@@ -324,7 +332,7 @@ pub async fn count_users(
     auth: Authorized<rules::UsersCount>,
     ApiQuery(params): ApiQuery<CountParams>,
 ) -> ApiResult<impl IntoResponse> {
-    refuse_search(params.search.as_deref())?;
-    let n = auth.store.count_users(&auth.scope).await?;
+    let filter = search_filter(params.search.as_deref(), &auth.scope)?;
+    let n = auth.store.count_users(&auth.scope, filter.as_ref()).await?;
     Ok(envelope(UserCount { user_count: n }))
 }
