@@ -253,7 +253,16 @@ impl Compiler {
 
     fn compare(&mut self, a: &Attribute, op: Op, v: &Value) -> String {
         if let Some(s) = self.scalar(a) {
-            return self.test(&s, op, v);
+            let test = self.test(&s, op, v);
+            return match (op, v) {
+                // A range the column's (or expression's) index can serve, then the exact test.
+                (Op::Sw, Value::Text(prefix)) => {
+                    let low = self.bind(Bind::Text(prefix.clone()));
+                    let high = self.bind(Bind::Text(format!("{prefix}{}", char::MAX)));
+                    format!("{s} >= {low} AND {s} < {high} AND {test}")
+                }
+                _ => test,
+            };
         }
         if let Some((rows, e)) = self.elements(a) {
             let test = self.test(&e, op, v);

@@ -22,6 +22,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/sqlite/0004_refresh_tokens.sql"
         )),
+        M::up(include_str!("../../migrations/sqlite/0005_search.sql")),
     ])
 }
 
