@@ -3,22 +3,21 @@
 
 use crate::{new_app, setup};
 use roster_core::user::{
-    CreateUserInput, Created, Email, ListQuery, Lookup, NewUser, PhoneNumber, Scope, SortField,
-    UpdateUserInput, UserId,
+    CreateUserInput, Created, Email, Lookup, NewUser, PhoneNumber, Scope, UpdateUserInput, UserId,
 };
 use roster_core::{AppId, Error, TenantId};
 use roster_store::Store;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-fn input(v: Value) -> NewUser {
+pub(crate) fn input(v: Value) -> NewUser {
     serde_json::from_value::<CreateUserInput>(v)
         .unwrap()
         .validate(roster_core::time::now_ms())
         .unwrap()
 }
 
-async fn app(store: &Store, tenant: &TenantId, name: &str) -> AppId {
+pub(crate) async fn app(store: &Store, tenant: &TenantId, name: &str) -> AppId {
     store
         .tenant(tenant)
         .create_app(&new_app(name), None)
@@ -35,7 +34,7 @@ fn conflict_code(r: Result<impl std::fmt::Debug, Error>) -> &'static str {
     }
 }
 
-fn is_not_found<T: std::fmt::Debug>(r: Result<T, Error>) -> bool {
+pub(crate) fn is_not_found<T: std::fmt::Debug>(r: Result<T, Error>) -> bool {
     matches!(r, Err(Error::NotFound(_)))
 }
 
@@ -264,130 +263,6 @@ async fn lookups_find_by_each_key_and_respect_scope() {
     ));
 }
 
-#[tokio::test]
-async fn listing_pages_sorts_and_filters_by_prefix() {
-    let (store, a, b) = setup().await;
-    let shop = app(&store, &a, "Shop").await;
-    let blog = app(&store, &a, "Blog").await;
-    let t = store.tenant(&a);
-    let emails = ["carol@example.com", "Alice@example.com", "bob@example.com"];
-    for e in emails {
-        t.create_user(Some(&shop), &input(json!({"email": e})))
-            .await
-            .unwrap();
-    }
-    t.create_user(Some(&shop), &input(json!({"phone_number": "+16502530000"})))
-        .await
-        .unwrap();
-    t.create_user(Some(&blog), &input(json!({"email": "dave@example.com"})))
-        .await
-        .unwrap();
-    let query = |offset, limit, sort, descending, prefix: Option<&str>| ListQuery {
-        offset,
-        limit,
-        sort,
-        descending,
-        prefix: prefix.map(str::to_owned),
-        filter: None,
-    };
-    let members = Scope::Members(shop.clone());
-    // Pages follow one order (creation time, ties broken by id) without gaps or repeats.
-    let (first, total) = t
-        .list_users(&members, &query(0, 2, SortField::CreatedAt, false, None))
-        .await
-        .unwrap();
-    let (second, _) = t
-        .list_users(&members, &query(2, 2, SortField::CreatedAt, false, None))
-        .await
-        .unwrap();
-    assert_eq!(total, 4);
-    let all: Vec<_> = first.iter().chain(&second).collect();
-    assert_eq!(all.len(), 4);
-    assert!(all
-        .windows(2)
-        .all(|w| w[0].user.created_at <= w[1].user.created_at));
-    let mut ids: Vec<_> = all.iter().map(|v| v.user.user_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 4);
-    let (page, _) = t
-        .list_users(&members, &query(0, 10, SortField::Email, false, None))
-        .await
-        .unwrap();
-    let got: Vec<_> = page
-        .iter()
-        .map(|v| {
-            v.user
-                .email
-                .as_ref()
-                .map(|e| e.value.as_str().to_owned())
-                .unwrap_or_default()
-        })
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            "Alice@example.com",
-            "bob@example.com",
-            "carol@example.com",
-            ""
-        ]
-    );
-    let (page, _) = t
-        .list_users(&members, &query(1, 10, SortField::Email, true, None))
-        .await
-        .unwrap();
-    assert_eq!(page.len(), 3);
-    assert_eq!(
-        page[0].user.email.as_ref().unwrap().value.as_str(),
-        "bob@example.com"
-    );
-    let (page, total) = t
-        .list_users(
-            &members,
-            &query(0, 10, SortField::CreatedAt, false, Some("AL")),
-        )
-        .await
-        .unwrap();
-    assert_eq!((page.len(), total), (1, 1));
-    let (page, _) = t
-        .list_users(
-            &members,
-            &query(0, 10, SortField::CreatedAt, false, Some("+1650")),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        page[0].user.phone_number.as_ref().unwrap().value.as_str(),
-        "+16502530000"
-    );
-    assert_eq!(t.count_users(&members, None).await.unwrap(), 4);
-    assert_eq!(t.count_users(&Scope::Members(blog), None).await.unwrap(), 1);
-    assert_eq!(t.count_users(&Scope::Tenant(None), None).await.unwrap(), 5);
-    let (_, total) = t
-        .list_users(
-            &Scope::Tenant(None),
-            &query(0, 1, SortField::LastAuth, false, None),
-        )
-        .await
-        .unwrap();
-    assert_eq!(total, 5);
-    let other = store.tenant(&b);
-    assert_eq!(
-        other.count_users(&Scope::Tenant(None), None).await.unwrap(),
-        0
-    );
-    let (page, total) = other
-        .list_users(
-            &Scope::Members(shop),
-            &query(0, 10, SortField::CreatedAt, false, None),
-        )
-        .await
-        .unwrap();
-    assert!(page.is_empty());
-    assert_eq!(total, 0);
-}
-
 fn update(v: Value) -> UpdateUserInput {
     serde_json::from_value(v).unwrap()
 }
@@ -598,111 +473,5 @@ async fn removal_from_an_app_and_deletion() {
     assert_eq!(t.count_users(&Scope::Members(blog), None).await.unwrap(), 0);
     assert!(is_not_found(
         t.get_user(&Scope::Tenant(None), &UserId::generate()).await
-    ));
-}
-
-#[tokio::test]
-async fn bulk_create_judges_each_item_alone() {
-    let (store, a, b) = setup().await;
-    let shop = app(&store, &a, "Shop").await;
-    let t = store.tenant(&a);
-    t.create_user(Some(&shop), &input(json!({"email": "old@example.com"})))
-        .await
-        .unwrap();
-    let items = vec![
-        input(json!({"email": "one@example.com"})),
-        input(json!({"email": "old@example.com"})),
-        input(json!({"email": "two@example.com", "username": "u"})),
-        input(json!({"email": "three@example.com", "username": "U"})),
-        input(json!({"email": "one@example.com"})),
-    ];
-    let results = t.bulk_create_users(Some(&shop), &items).await.unwrap();
-    let outcome: Vec<_> = results
-        .iter()
-        .map(|r| match r {
-            Ok(_) => "ok",
-            Err(Error::Conflict { code, .. }) => code,
-            Err(_) => "other",
-        })
-        .collect();
-    assert_eq!(
-        outcome,
-        vec![
-            "ok",
-            "USER_ALREADY_EXISTS",
-            "ok",
-            "USERNAME_TAKEN",
-            "USER_ALREADY_EXISTS"
-        ]
-    );
-    assert_eq!(
-        t.count_users(&Scope::Members(shop.clone()), None)
-            .await
-            .unwrap(),
-        3
-    );
-    // The same batch in another tenant creates everything anew.
-    let other_shop = app(&store, &b, "Shop").await;
-    let results = store
-        .tenant(&b)
-        .bulk_create_users(Some(&other_shop), &items[..1])
-        .await
-        .unwrap();
-    assert!(matches!(results[0], Ok((_, Created::New))));
-    // A missing app fails the whole batch.
-    assert!(is_not_found(
-        t.bulk_create_users(Some(&AppId::generate()), &items).await
-    ));
-}
-
-#[tokio::test]
-async fn identities_are_recorded_read_and_found() {
-    let (store, a, b) = setup().await;
-    let shop = app(&store, &a, "Shop").await;
-    let t = store.tenant(&a);
-    let (view, _) = t
-        .create_user(Some(&shop), &input(json!({"email": "jo@example.com"})))
-        .await
-        .unwrap();
-    let id = view.user.user_id;
-    let identity = roster_core::user::Identity {
-        provider_name: "google".into(),
-        provider_type: "OAuth2".into(),
-        auth_type: "oauth2".into(),
-        identifier: "google-sub-1".into(),
-        first_auth_date: 1_000,
-        last_auth_date: 1_000,
-    };
-    t.record_identity(&id, &identity).await.unwrap();
-    let later = roster_core::user::Identity {
-        last_auth_date: 2_000,
-        ..identity.clone()
-    };
-    t.record_identity(&id, &later).await.unwrap();
-    let read = t
-        .get_user(&Scope::Members(shop.clone()), &id)
-        .await
-        .unwrap();
-    assert_eq!(read.user.identities, vec![later]);
-    let found = t
-        .find_user(
-            &Scope::Tenant(None),
-            &Lookup::IdpIdentifier("google-sub-1".into()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(found.user.user_id, id);
-    // Another tenant can neither record nor find it.
-    assert!(is_not_found(
-        store.tenant(&b).record_identity(&id, &identity).await
-    ));
-    assert!(is_not_found(
-        store
-            .tenant(&b)
-            .find_user(
-                &Scope::Tenant(None),
-                &Lookup::IdpIdentifier("google-sub-1".into())
-            )
-            .await
     ));
 }

@@ -1,0 +1,130 @@
+//! Listing: pages, sorts, search_prefix and counts, within scopes.
+
+use crate::setup;
+use crate::users::{app, input};
+use roster_core::user::{ListQuery, Scope, SortField};
+use serde_json::json;
+
+#[tokio::test]
+async fn listing_pages_sorts_and_filters_by_prefix() {
+    let (store, a, b) = setup().await;
+    let shop = app(&store, &a, "Shop").await;
+    let blog = app(&store, &a, "Blog").await;
+    let t = store.tenant(&a);
+    let emails = ["carol@example.com", "Alice@example.com", "bob@example.com"];
+    for e in emails {
+        t.create_user(Some(&shop), &input(json!({"email": e})))
+            .await
+            .unwrap();
+    }
+    t.create_user(Some(&shop), &input(json!({"phone_number": "+16502530000"})))
+        .await
+        .unwrap();
+    t.create_user(Some(&blog), &input(json!({"email": "dave@example.com"})))
+        .await
+        .unwrap();
+    let query = |offset, limit, sort, descending, prefix: Option<&str>| ListQuery {
+        offset,
+        limit,
+        sort,
+        descending,
+        prefix: prefix.map(str::to_owned),
+        filter: None,
+    };
+    let members = Scope::Members(shop.clone());
+    // Pages follow one order (creation time, ties broken by id) without gaps or repeats.
+    let (first, total) = t
+        .list_users(&members, &query(0, 2, SortField::CreatedAt, false, None))
+        .await
+        .unwrap();
+    let (second, _) = t
+        .list_users(&members, &query(2, 2, SortField::CreatedAt, false, None))
+        .await
+        .unwrap();
+    assert_eq!(total, 4);
+    let all: Vec<_> = first.iter().chain(&second).collect();
+    assert_eq!(all.len(), 4);
+    assert!(all
+        .windows(2)
+        .all(|w| w[0].user.created_at <= w[1].user.created_at));
+    let mut ids: Vec<_> = all.iter().map(|v| v.user.user_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4);
+    let (page, _) = t
+        .list_users(&members, &query(0, 10, SortField::Email, false, None))
+        .await
+        .unwrap();
+    let got: Vec<_> = page
+        .iter()
+        .map(|v| {
+            v.user
+                .email
+                .as_ref()
+                .map(|e| e.value.as_str().to_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "Alice@example.com",
+            "bob@example.com",
+            "carol@example.com",
+            ""
+        ]
+    );
+    let (page, _) = t
+        .list_users(&members, &query(1, 10, SortField::Email, true, None))
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 3);
+    assert_eq!(
+        page[0].user.email.as_ref().unwrap().value.as_str(),
+        "bob@example.com"
+    );
+    let (page, total) = t
+        .list_users(
+            &members,
+            &query(0, 10, SortField::CreatedAt, false, Some("AL")),
+        )
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    let (page, _) = t
+        .list_users(
+            &members,
+            &query(0, 10, SortField::CreatedAt, false, Some("+1650")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page[0].user.phone_number.as_ref().unwrap().value.as_str(),
+        "+16502530000"
+    );
+    assert_eq!(t.count_users(&members, None).await.unwrap(), 4);
+    assert_eq!(t.count_users(&Scope::Members(blog), None).await.unwrap(), 1);
+    assert_eq!(t.count_users(&Scope::Tenant(None), None).await.unwrap(), 5);
+    let (_, total) = t
+        .list_users(
+            &Scope::Tenant(None),
+            &query(0, 1, SortField::LastAuth, false, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 5);
+    let other = store.tenant(&b);
+    assert_eq!(
+        other.count_users(&Scope::Tenant(None), None).await.unwrap(),
+        0
+    );
+    let (page, total) = other
+        .list_users(
+            &Scope::Members(shop),
+            &query(0, 10, SortField::CreatedAt, false, None),
+        )
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+    assert_eq!(total, 0);
+}
