@@ -233,12 +233,6 @@ pub(crate) async fn list_users(
     } else {
         ("", "")
     };
-    let order = match query.sort {
-        SortField::CreatedAt => format!("u.created_at{num} {dir}"),
-        SortField::Email => format!("(u.email_key IS NULL), u.email_key{text} {dir}"),
-        SortField::PhoneNumber => format!("(u.phone_number IS NULL), u.phone_number{text} {dir}"),
-        SortField::LastAuth => format!("(u.last_auth IS NULL), u.last_auth{num} {dir}"),
-    };
     let search = query
         .filter
         .as_ref()
@@ -246,29 +240,11 @@ pub(crate) async fn list_users(
     let search_sql = search
         .as_ref()
         .map_or(String::new(), |c| format!(" AND ({})", c.sql));
-    let sql = format!(
-        "SELECT {} {} WHERE u.tenant_id = $1{filter}{search_sql} ORDER BY {order}, u.user_id {dir} LIMIT $3 OFFSET $4",
-        view_columns(db.dialect()),
-        from_clause(scope),
-    );
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    let mut a = vec![
-        Arg::from(tenant.as_str()),
-        Arg::from(scope_app(scope)),
-        Arg::from(limit),
-        Arg::from(offset),
-    ];
-    a.extend(bounds.iter().map(|b| Arg::from(b.as_str())));
+    let condition = format!("{filter}{search_sql}");
+    let mut tail: Vec<Arg<'_>> = bounds.iter().map(|b| Arg::from(b.as_str())).collect();
     if let Some(c) = &search {
-        a.extend(c.binds.iter().map(filter_sql::Bind::arg));
+        tail.extend(c.binds.iter().map(filter_sql::Bind::arg));
     }
-    let views = db
-        .query(&sql, &a)
-        .await?
-        .iter()
-        .map(view_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
     let total = count_filtered(
         db,
         tenant,
@@ -277,7 +253,110 @@ pub(crate) async fn list_users(
         query.filter.as_ref(),
     )
     .await?;
+    let column = match query.sort {
+        SortField::CreatedAt => None,
+        SortField::Email => Some("u.email_key"),
+        SortField::PhoneNumber => Some("u.phone_number"),
+        SortField::LastAuth => Some("u.last_auth"),
+    };
+    let views = match column {
+        // Users without the value come last. One ORDER BY that says so cannot walk an
+        // index, so users with the value are read in index order first, then the rest.
+        Some(col) if query.prefix.is_none() && query.filter.is_none() => {
+            let p = Page {
+                scope,
+                tenant,
+                tail: &tail,
+            };
+            let with = format!("{condition} AND {col} IS NOT NULL");
+            let order = format!("{col} {dir}, u.user_id {dir}");
+            let mut views = p.rows(db, &with, &order, query.limit, query.offset).await?;
+            let short = query.limit - views.len() as u64;
+            if short > 0 {
+                let past = if views.is_empty() {
+                    query.offset - p.count(db, &with).await?.min(query.offset)
+                } else {
+                    0
+                };
+                let without = format!("{condition} AND {col} IS NULL");
+                let order = format!("u.user_id {dir}");
+                views.extend(p.rows(db, &without, &order, short, past).await?);
+            }
+            views
+        }
+        _ => {
+            let order = match query.sort {
+                SortField::CreatedAt => format!("u.created_at{num} {dir}"),
+                SortField::Email => format!("(u.email_key IS NULL), u.email_key{text} {dir}"),
+                SortField::PhoneNumber => {
+                    format!("(u.phone_number IS NULL), u.phone_number{text} {dir}")
+                }
+                SortField::LastAuth => format!("(u.last_auth IS NULL), u.last_auth{num} {dir}"),
+            };
+            let p = Page {
+                scope,
+                tenant,
+                tail: &tail,
+            };
+            let order = format!("{order}, u.user_id {dir}");
+            p.rows(db, &condition, &order, query.limit, query.offset)
+                .await?
+        }
+    };
     Ok((views, total))
+}
+
+/// One list query's parts: `$1` the tenant, `$2` the app, `$3` and `$4` the limit and
+/// offset, then `tail` (the prefix bounds and the filter's values).
+struct Page<'a> {
+    scope: &'a Scope,
+    tenant: &'a TenantId,
+    tail: &'a [Arg<'a>],
+}
+
+impl Page<'_> {
+    fn args(&self, limit: u64, offset: u64) -> Vec<Arg<'_>> {
+        let mut a = vec![
+            Arg::from(self.tenant.as_str()),
+            Arg::from(scope_app(self.scope)),
+            Arg::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+            Arg::from(i64::try_from(offset).unwrap_or(i64::MAX)),
+        ];
+        a.extend_from_slice(self.tail);
+        a
+    }
+
+    async fn rows(
+        &self,
+        db: &mut Db<'_>,
+        condition: &str,
+        order: &str,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<UserView>, Error> {
+        let sql = format!(
+            "SELECT {} {} WHERE u.tenant_id = $1{condition} ORDER BY {order} LIMIT $3 OFFSET $4",
+            view_columns(db.dialect()),
+            from_clause(self.scope),
+        );
+        Ok(db
+            .query(&sql, &self.args(limit, offset))
+            .await?
+            .iter()
+            .map(view_from_row)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Users matching `condition` (the limit and offset bound but unused).
+    async fn count(&self, db: &mut Db<'_>, condition: &str) -> Result<u64, Error> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT u.user_id {} WHERE u.tenant_id = $1{condition} \
+             LIMIT $3 OFFSET $4) c",
+            from_clause(self.scope),
+        );
+        let row = db.query_one(&sql, &self.args(u64::MAX >> 1, 0)).await?;
+        Ok(u64::try_from(row.int("n")?).unwrap_or_default())
+    }
 }
 
 pub(crate) async fn count_users(

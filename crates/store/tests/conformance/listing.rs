@@ -128,3 +128,78 @@ async fn listing_pages_sorts_and_filters_by_prefix() {
     assert!(page.is_empty());
     assert_eq!(total, 0);
 }
+
+/// Pages of a sort by email, phone or last_auth run through the users with the value, in
+/// index order, then those without it (by id), in both directions and across the seam.
+#[tokio::test]
+async fn sorted_pages_cross_from_users_with_the_value_to_those_without() {
+    let (store, a, _) = setup().await;
+    let shop = app(&store, &a, "Shop").await;
+    let t = store.tenant(&a);
+    let mut with = Vec::new();
+    let mut without = Vec::new();
+    for (i, e) in ["d@x.io", "B@x.io", "a@x.io", "e@x.io", "c@x.io"]
+        .iter()
+        .enumerate()
+    {
+        let (v, _) = t
+            .create_user(
+                Some(&shop),
+                &input(json!({"email": e, "phone_number": format!("+1650253000{i}")})),
+            )
+            .await
+            .unwrap();
+        with.push((e.to_lowercase(), v.user.user_id.as_str().to_owned()));
+    }
+    for i in 0..3 {
+        let (v, _) = t
+            .create_user(
+                Some(&shop),
+                &input(json!({"username": format!("no-email-{i}")})),
+            )
+            .await
+            .unwrap();
+        without.push(v.user.user_id.as_str().to_owned());
+    }
+    with.sort();
+    without.sort();
+    let ascending: Vec<String> = with
+        .iter()
+        .map(|(_, id)| id.clone())
+        .chain(without.iter().cloned())
+        .collect();
+    let descending: Vec<String> = with
+        .iter()
+        .rev()
+        .map(|(_, id)| id.clone())
+        .chain(without.iter().rev().cloned())
+        .collect();
+    let scope = Scope::Members(shop.clone());
+    for (descending_order, expected) in [(false, &ascending), (true, &descending)] {
+        for size in [1u64, 3, 5, 8] {
+            for offset in 0..=9u64 {
+                let q = ListQuery {
+                    offset,
+                    limit: size,
+                    sort: SortField::Email,
+                    descending: descending_order,
+                    prefix: None,
+                    filter: None,
+                };
+                let (page, total) = t.list_users(&scope, &q).await.unwrap();
+                let got: Vec<String> = page
+                    .iter()
+                    .map(|v| v.user.user_id.as_str().to_owned())
+                    .collect();
+                let from = (offset as usize).min(expected.len());
+                let to = (from + size as usize).min(expected.len());
+                assert_eq!(
+                    got,
+                    expected[from..to].to_vec(),
+                    "desc {descending_order}, size {size}, offset {offset}"
+                );
+                assert_eq!(total, 8);
+            }
+        }
+    }
+}
