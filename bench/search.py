@@ -65,8 +65,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from roster_harness import Roster  # noqa: E402
 from wrk_report import (  # noqa: E402
-    WARN, flagged, git_commit, machine_lines, parse_wrk, shut, socket_text,
-    verdict, warning, write_lines, write_section,
+    WARN, flagged, git_commit, machine_lines, parse_wrk, pg_url, proc_status, psql, shut,
+    socket_text, verdict, warning, write_lines, write_section,
 )
 
 BEGIN = "<!-- bench/search.py: begin -->"
@@ -412,14 +412,6 @@ def cautions(r, args):
 
 # --- the server's state ---------------------------------------------------------------------
 
-def proc_status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -497,12 +489,6 @@ def wait_quiet(limit=60):
         time.sleep(1)
         if machine_busy() - a < OTHER_MAX or time.perf_counter() - started > limit:
             return time.perf_counter() - started
-
-
-def psql(sql, db="postgres", check=True, capture=False):
-    run = subprocess.run(["psql", "-q", "-At", "-h", "127.0.0.1", "-U", "postgres", "-d", db,
-                          "-c", sql], check=check, capture_output=capture, text=True)
-    return run.stdout.strip() if capture else None
 
 
 def pg_active(db):
@@ -650,7 +636,7 @@ def run_backend(name, binary, args, queries):
         else:
             pg_db = f"roster_search_{os.getpid()}"
             psql(f"CREATE DATABASE {pg_db}")
-            database = f"postgres://postgres@127.0.0.1:5432/{pg_db}"
+            database = pg_url(pg_db)
         server = Roster(binary, database)
         pid = server.proc.pid
         admin = server.admin_token()

@@ -47,8 +47,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from roster_harness import Roster  # noqa: E402
 from wrk_report import (  # noqa: E402
-    WARN, flagged, git_commit, machine_lines, parse_wrk, shut, socket_text,
-    verdict, warning, write_lines, write_section,
+    WARN, flagged, git_commit, machine_lines, parse_wrk, pg_url, proc_status, psql, shut,
+    socket_text, verdict, warning, write_lines, write_section,
 )
 
 BEGIN = "<!-- bench/users.py: begin -->"
@@ -165,14 +165,6 @@ def measure(server, token, key, env, args, prefix):
     return r
 
 
-def proc_status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
 def seed(server, token, users):
     """Bulk-creates `users` users, 1000 per request; returns (seconds, ids, emails)."""
     ids, emails = [], []
@@ -191,15 +183,6 @@ def seed(server, token, users):
             ids.append(u["user_id"])
             emails.append(u["email"]["value"].replace("@", "%40"))
     return time.perf_counter() - started, ids, emails
-
-
-def psql(sql, check=True):
-    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
-                   check=check)
-
-
-def pg_url(db):
-    return f"postgres://postgres@127.0.0.1:5432/{db}"
 
 
 def run_backend(name, binary, args):

@@ -1,6 +1,6 @@
 """What the wrk-based benchmarks share: running wrk's output through one parser, marking
-figures from runs with errors, the machine and commit lines, and writing a section of
-docs/BENCHMARKS.md."""
+figures from runs with errors, the machine and commit lines, writing a section of
+docs/BENCHMARKS.md, the local PostgreSQL and a process's /proc status."""
 
 import datetime
 import os
@@ -113,3 +113,23 @@ def write_section(text, begin, end, after=None):
         doc = doc.rstrip() + "\n\n" + text + "\n"
     with open(path, "w") as f:
         f.write(doc)
+
+
+def proc_status(pid, key):
+    """A /proc/PID/status figure (VmRSS, VmHWM, ...) in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def psql(sql, db="postgres", check=True, capture=False):
+    """One statement on the local PostgreSQL; its output when `capture`."""
+    run = subprocess.run(["psql", "-q", "-At", "-h", "127.0.0.1", "-U", "postgres", "-d", db,
+                          "-c", sql], check=check, capture_output=capture, text=True)
+    return run.stdout.strip() if capture else None
+
+
+def pg_url(db):
+    return f"postgres://postgres@127.0.0.1:5432/{db}"
