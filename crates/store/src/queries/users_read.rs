@@ -378,12 +378,17 @@ async fn count_filtered(
     if let Some(f) = filter {
         return count_searched(db, tenant, scope, prefix, f).await;
     }
-    // Without an app there is nothing to join: count the tenant's users directly. Without
-    // a prefix, the membership (or user) key index alone answers.
+    // Without a prefix the counts the triggers of migration 0006 keep answer. Without an
+    // app there is nothing to join: count the tenant's users directly.
     let (sql, first) = match (scope, prefix) {
         (Scope::Members(_), None) => (
-            "SELECT COUNT(*) AS n FROM user_apps m WHERE m.tenant_id = $1 AND m.app_id = $2",
+            "SELECT COALESCE((SELECT c.n FROM app_member_counts c \
+             WHERE c.tenant_id = $1 AND c.app_id = $2), 0) AS n",
             3,
+        ),
+        (Scope::Tenant(_), None) => (
+            "SELECT COALESCE((SELECT c.n FROM tenant_user_counts c WHERE c.tenant_id = $1), 0) AS n",
+            2,
         ),
         (Scope::Members(_), Some(_)) => (
             "SELECT COUNT(*) AS n FROM users u JOIN user_apps m ON m.tenant_id = u.tenant_id \

@@ -23,6 +23,9 @@ fn migrations() -> Migrations<'static> {
             "../../migrations/sqlite/0004_refresh_tokens.sql"
         )),
         M::up(include_str!("../../migrations/sqlite/0005_search.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/0006_member_counts.sql"
+        )),
     ])
 }
 

@@ -203,3 +203,66 @@ async fn sorted_pages_cross_from_users_with_the_value_to_those_without() {
         }
     }
 }
+
+/// The kept counts (migration 0006) agree with a real count after every kind of change:
+/// creates, links, bulk creates, removal from an app, deletion of a user and of an app.
+#[tokio::test]
+async fn kept_counts_agree_with_counting_after_every_change() {
+    let (store, a, b) = setup().await;
+    let shop = app(&store, &a, "Shop").await;
+    let blog = app(&store, &a, "Blog").await;
+    let t = store.tenant(&a);
+    let everyone = roster_core::filter::parse("user_id pr").unwrap();
+    let scopes = [
+        Scope::Members(shop.clone()),
+        Scope::Members(blog.clone()),
+        Scope::Tenant(None),
+    ];
+    let check = |step: &'static str, expected: [u64; 3]| {
+        let (t, scopes, everyone) = (&t, &scopes, &everyone);
+        async move {
+            for (scope, n) in scopes.iter().zip(expected) {
+                let kept = t.count_users(scope, None).await.unwrap();
+                let counted = t.count_users(scope, Some(everyone)).await.unwrap();
+                assert_eq!((kept, counted), (n, n), "{step}: {scope:?}");
+            }
+        }
+    };
+    check("empty", [0, 0, 0]).await;
+    let (jo, _) = t
+        .create_user(Some(&shop), &input(json!({"email": "jo@x.io"})))
+        .await
+        .unwrap();
+    t.create_user(Some(&blog), &input(json!({"email": "jo@x.io"})))
+        .await
+        .unwrap();
+    check("created, then linked", [1, 1, 1]).await;
+    let items: Vec<_> = (0..5)
+        .map(|i| input(json!({"email": format!("bulk{i}@x.io")})))
+        .collect();
+    t.bulk_create_users(Some(&shop), &items).await.unwrap();
+    t.create_user(None, &input(json!({"email": "nobody@x.io"})))
+        .await
+        .unwrap();
+    check("bulk, and a user of no app", [6, 1, 7]).await;
+    t.remove_user_from_app(&blog, &jo.user.user_id)
+        .await
+        .unwrap();
+    check("removed from blog", [6, 0, 7]).await;
+    t.delete_user(&jo.user.user_id).await.unwrap();
+    check("deleted", [5, 0, 6]).await;
+    t.create_user(Some(&blog), &input(json!({"email": "bulk0@x.io"})))
+        .await
+        .unwrap();
+    store.tenant(&a).delete_app(&blog).await.unwrap();
+    check("blog deleted", [5, 0, 6]).await;
+    // Another tenant's counts are its own.
+    assert_eq!(
+        store
+            .tenant(&b)
+            .count_users(&Scope::Tenant(None), None)
+            .await
+            .unwrap(),
+        0
+    );
+}
