@@ -259,15 +259,15 @@ pub(crate) async fn list_users(
         SortField::PhoneNumber => Some("u.phone_number"),
         SortField::LastAuth => Some("u.last_auth"),
     };
+    let p = Page {
+        scope,
+        tenant,
+        tail: &tail,
+    };
     let views = match column {
         // Users without the value come last. One ORDER BY that says so cannot walk an
         // index, so users with the value are read in index order first, then the rest.
         Some(col) if query.prefix.is_none() && query.filter.is_none() => {
-            let p = Page {
-                scope,
-                tenant,
-                tail: &tail,
-            };
             let with = format!("{condition} AND {col} IS NOT NULL");
             let order = format!("{col} {dir}, u.user_id {dir}");
             let mut views = p.rows(db, &with, &order, query.limit, query.offset).await?;
@@ -292,11 +292,6 @@ pub(crate) async fn list_users(
                     format!("(u.phone_number IS NULL), u.phone_number{text} {dir}")
                 }
                 SortField::LastAuth => format!("(u.last_auth IS NULL), u.last_auth{num} {dir}"),
-            };
-            let p = Page {
-                scope,
-                tenant,
-                tail: &tail,
             };
             let order = format!("{order}, u.user_id {dir}");
             p.rows(db, &condition, &order, query.limit, query.offset)
