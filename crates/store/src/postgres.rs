@@ -10,6 +10,9 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// A pooled connection idle this long is pinged before it is handed out.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
 pub struct PgBackend {
     pool: PgPool,
     /// Rows created by this process, and the count at the last statistics refresh.
@@ -25,6 +28,18 @@ impl PgBackend {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // A ping before every statement is a second round trip per request; a
+            // connection in steady use has just proven itself, so only one idle for a
+            // while is checked (one that died then is replaced before use).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_CHECK {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(connect)
             .await
             .map_err(map_sqlx_error)?;

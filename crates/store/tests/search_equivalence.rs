@@ -53,6 +53,13 @@ async fn seeded(url: &str) -> (TenantStore, AppId) {
         if i % 7 == 0 {
             user["custom_data"]["plan"] = serde_json::Value::Null;
         }
+        // A nested path in every shape: a string, an array holding it, a deeper object.
+        user["custom_data"]["org"] = match i % 4 {
+            0 => json!({"tier": "a"}),
+            1 => json!({"tier": ["a"]}),
+            2 => json!({"tier": {"a": true}}),
+            _ => json!({"tier": true}),
+        };
         let input = serde_json::from_value::<CreateUserInput>(user)
             .unwrap()
             .validate(now)
@@ -79,7 +86,11 @@ impl Gen {
 
     fn leaf(&mut self) -> String {
         let op = self.pick(&["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"]);
-        let (attr, values): (&str, &[&str]) = match self.next() % 12 {
+        let (attr, values): (&str, &[&str]) = match self.next() % 13 {
+            12 => (
+                "custom_data.org.tier",
+                &[r#""a""#, "true", "false", r#""b""#],
+            ),
             0 => (
                 "email",
                 &[

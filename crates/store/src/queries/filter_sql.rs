@@ -268,6 +268,38 @@ impl Compiler {
             let test = self.test(&e, op, v);
             return format!("EXISTS (SELECT 1 FROM {rows} WHERE {test})");
         }
+        if let Some(doc) = self.containment(a, op, v) {
+            // Containment is what the GIN index of migration 0007 answers; the exact test
+            // after it keeps the meaning identical to SQLite's.
+            let doc = self.bind(Bind::Text(doc));
+            let exact = self.json_compare(a, op, v);
+            return format!("(u.custom_data::jsonb @> CAST({doc} AS jsonb) AND {exact})");
+        }
+        self.json_compare(a, op, v)
+    }
+
+    /// For `custom_data.<path> eq` a string or boolean on PostgreSQL: the JSON document
+    /// that every match contains (`{"a": {"b": "v"}}` for `custom_data.a.b eq "v"`).
+    fn containment(&self, a: &Attribute, op: Op, v: &Value) -> Option<String> {
+        let Attribute::CustomData(keys) = a else {
+            return None;
+        };
+        let leaf = match v {
+            Value::Text(s) => serde_json::Value::String(s.clone()),
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            _ => return None,
+        };
+        if self.dialect != Dialect::Postgres || op != Op::Eq {
+            return None;
+        }
+        let doc = keys.iter().rev().fold(leaf, |inner, key| {
+            serde_json::Value::Object(serde_json::Map::from_iter([(key.clone(), inner)]))
+        });
+        Some(doc.to_string())
+    }
+
+    /// A comparison of a JSON value; without a JSON attribute, no user matches.
+    fn json_compare(&mut self, a: &Attribute, op: Op, v: &Value) -> String {
         if let Some(j) = self.json(a) {
             return match v {
                 Value::Bool(b) => format!("COALESCE({}, FALSE)", j.truth[usize::from(*b)]),

@@ -47,20 +47,25 @@ pub(crate) fn view_columns(dialect: Dialect) -> &'static str {
     }
 }
 
-/// `FROM` and join for a scope; `$1` is the tenant and `$2` the app ('' for none).
-pub(crate) fn from_clause(scope: &Scope) -> &'static str {
+/// The scope's membership join: `$1` is the tenant and `$2` the app ('' for none).
+fn membership_join(scope: &Scope) -> &'static str {
     match scope {
         Scope::Members(_) => {
-            "FROM users u JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2 \
-             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id \
-             LEFT JOIN user_passwords pw ON pw.tenant_id = m.tenant_id AND pw.user_id = m.user_id AND pw.app_id = m.app_id"
+            "JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2"
         }
         Scope::Tenant(_) => {
-            "FROM users u LEFT JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2 \
-             LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id \
-             LEFT JOIN user_passwords pw ON pw.tenant_id = m.tenant_id AND pw.user_id = m.user_id AND pw.app_id = m.app_id"
+            "LEFT JOIN user_apps m ON m.tenant_id = u.tenant_id AND m.user_id = u.user_id AND m.app_id = $2"
         }
     }
+}
+
+/// What a view reads besides the user and the membership.
+const VIEW_JOINS: &str = "LEFT JOIN apps a ON a.tenant_id = m.tenant_id AND a.app_id = m.app_id \
+     LEFT JOIN user_passwords pw ON pw.tenant_id = m.tenant_id AND pw.user_id = m.user_id AND pw.app_id = m.app_id";
+
+/// `FROM` and joins for a scope's views; `$1` is the tenant and `$2` the app.
+pub(crate) fn from_clause(scope: &Scope) -> String {
+    format!("FROM users u {} {VIEW_JOINS}", membership_join(scope))
 }
 
 pub(crate) fn scope_app(scope: &Scope) -> &str {
@@ -329,10 +334,16 @@ impl Page<'_> {
         limit: u64,
         offset: u64,
     ) -> Result<Vec<UserView>, Error> {
+        // The page's ids first, over the narrow rows alone; the views (JSON, identities,
+        // app and password joins) are built for the page's users only, not for every
+        // match sorted or skipped.
+        let join = membership_join(self.scope);
         let sql = format!(
-            "SELECT {} {} WHERE u.tenant_id = $1{condition} ORDER BY {order} LIMIT $3 OFFSET $4",
+            "SELECT {} FROM (SELECT u.user_id AS page_id FROM users u {join} \
+             WHERE u.tenant_id = $1{condition} ORDER BY {order} LIMIT $3 OFFSET $4) pick \
+             JOIN users u ON u.tenant_id = $1 AND u.user_id = pick.page_id {join} {VIEW_JOINS} \
+             ORDER BY {order}",
             view_columns(db.dialect()),
-            from_clause(self.scope),
         );
         Ok(db
             .query(&sql, &self.args(limit, offset))
@@ -345,9 +356,9 @@ impl Page<'_> {
     /// Users matching `condition` (the limit and offset bound but unused).
     async fn count(&self, db: &mut Db<'_>, condition: &str) -> Result<u64, Error> {
         let sql = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT u.user_id {} WHERE u.tenant_id = $1{condition} \
-             LIMIT $3 OFFSET $4) c",
-            from_clause(self.scope),
+            "SELECT COUNT(*) AS n FROM (SELECT u.user_id FROM users u {} \
+             WHERE u.tenant_id = $1{condition} LIMIT $3 OFFSET $4) c",
+            membership_join(self.scope),
         );
         let row = db.query_one(&sql, &self.args(u64::MAX >> 1, 0)).await?;
         Ok(u64::try_from(row.int("n")?).unwrap_or_default())
