@@ -4,15 +4,49 @@
 use super::open::open_checkpointer;
 use super::readers::Readers;
 use roster_core::StoreError;
+use rusqlite::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Mutex;
 
 /// How often the background checkpoint moves the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
+/// A WAL longer than this many pages is restarted. Under steady writes a passive
+/// checkpoint never catches up with the writer, so the WAL only grows, and with it every
+/// read's search of the WAL index (gigabytes after a million bulk-created users).
+const RESTART_AFTER_PAGES: i64 = 16 * 1024;
+
+/// How long a restart waits for readers of older snapshots; writes wait meanwhile, so a
+/// reader busy with a long scan only puts the restart off to a later round.
+const RESTART_WAIT: Duration = Duration::from_millis(100);
+
+/// Copies what it can without waiting. When the WAL has grown long, it takes the writer
+/// between two transactions (a restart cannot win the lock from a busy writer) and
+/// restarts the WAL from there: the passive copy left little to do.
+fn checkpoint(conn: &Connection, writer: &Mutex<Connection>) -> rusqlite::Result<()> {
+    let pages: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+    if pages <= RESTART_AFTER_PAGES {
+        return Ok(());
+    }
+    let writer = writer.blocking_lock();
+    writer.busy_timeout(RESTART_WAIT)?;
+    let restarted = writer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+    writer.busy_timeout(Duration::ZERO)?;
+    match restarted {
+        // Still in use after the wait: the next round tries again.
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(()),
+        done => done,
+    }
+}
+
 /// Also ends idle readers' stale snapshots, which would hold the checkpoint back.
-pub(super) fn spawn(readers: Arc<Readers>, stop: Arc<AtomicBool>) -> Result<(), StoreError> {
+pub(super) fn spawn(
+    readers: Arc<Readers>,
+    writer: Arc<Mutex<Connection>>,
+    stop: Arc<AtomicBool>,
+) -> Result<(), StoreError> {
     let conn = open_checkpointer(&readers.path)?;
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
@@ -20,7 +54,7 @@ pub(super) fn spawn(readers: Arc<Readers>, stop: Arc<AtomicBool>) -> Result<(), 
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(CHECKPOINT_EVERY);
                 readers.release_stale();
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                if let Err(e) = checkpoint(&conn, &writer) {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
             }

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) struct SqliteBackend {
-    writer: tokio::sync::Mutex<Connection>,
+    /// Shared with the checkpoint thread, which restarts the WAL between two writes.
+    writer: Arc<tokio::sync::Mutex<Connection>>,
     /// `None` in memory: the one connection is the database.
     readers: Option<Arc<Readers>>,
     /// Bumped whenever the writer is released after use (for readers' snapshots).
@@ -40,11 +41,12 @@ impl SqliteBackend {
             }
         };
         let stop = Arc::new(AtomicBool::new(false));
+        let writer = Arc::new(tokio::sync::Mutex::new(writer));
         if let Some(readers) = &readers {
-            checkpoint::spawn(readers.clone(), stop.clone())?;
+            checkpoint::spawn(readers.clone(), writer.clone(), stop.clone())?;
         }
         Ok(Self {
-            writer: tokio::sync::Mutex::new(writer),
+            writer,
             readers,
             generation,
             stop,

@@ -13,6 +13,7 @@ const STATEMENT_CACHE: usize = 256;
 /// How much of the database file each reader maps into memory (64 MiB): the mapped pages
 /// it touches count in the process's resident memory, so this bounds it.
 const MMAP_SIZE: i64 = 64 << 20;
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -81,6 +82,9 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(map_sqlite_error)?;
     conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(map_sqlite_error)?;
+    // A WAL restarted after a long run of writes is cut back to this size on disk.
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
         .map_err(map_sqlite_error)?;
     // From here on a lock held by another process is waited for asynchronously
     // (`SqliteConn`), never inside SQLite, which would block a worker thread.
