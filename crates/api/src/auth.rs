@@ -198,4 +198,18 @@ pub mod rules {
         /// `DELETE /v1/manage/users/{id}` needs an admin token.
         UsersDelete => [users(Action::Delete)], admin_only = true
     );
+
+    const fn groups(a: Action) -> Permission {
+        Permission::Global(Resource::Groups, a)
+    }
+
+    // The Groups API, with the permissions the reference prints for each operation.
+    rule!(GroupsCreate => [apps(Action::Create), own(Action::Create), groups(Action::Create)]);
+    rule!(GroupsRead => [apps(Action::Read), own(Action::Read), groups(Action::Read)]);
+    rule!(GroupsList => [
+        apps(Action::Read), own(Action::Read), groups(Action::Read),
+        apps(Action::List), own(Action::List), groups(Action::List),
+    ]);
+    rule!(GroupsEdit => [apps(Action::Edit), own(Action::Edit), groups(Action::Edit)]);
+    rule!(GroupsDelete => [apps(Action::Delete), own(Action::Delete), groups(Action::Delete)]);
 }

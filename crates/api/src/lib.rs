@@ -21,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::Router;
-use routes::{apps, health, oidc, password_auth, users};
+use routes::{apps, groups, health, oidc, password_auth, users};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -68,7 +68,15 @@ pub(crate) fn routes_with_docs() -> OpenApiRouter<AppState> {
         .routes(routes!(users::lookup::by_phone_deprecated))
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(users::remove_from_app))
-        .routes(routes!(users::user_groups))
+        .routes(routes!(groups::user_groups))
+        .routes(routes!(groups::create_group, groups::list_groups))
+        .routes(routes!(
+            groups::get_group,
+            groups::update_group,
+            groups::delete_group
+        ))
+        .routes(routes!(groups::add_members, groups::list_members))
+        .routes(routes!(groups::remove_member))
         .routes(routes!(users::contacts::remove_email))
         .routes(routes!(users::contacts::verify_email))
         .routes(routes!(users::contacts::remove_phone))

@@ -32,6 +32,7 @@ pub enum UniqueKey {
     Username,
     ExternalAccountId,
     AppName,
+    GroupName,
     ClientId,
     /// Any other constraint, by the name the database gave it.
     Other(String),
@@ -48,6 +49,7 @@ impl UniqueKey {
             UniqueKey::Username => "USERNAME_TAKEN",
             UniqueKey::ExternalAccountId => "EXTERNAL_ACCOUNT_ID_TAKEN",
             UniqueKey::AppName => "APP_NAME_TAKEN",
+            UniqueKey::GroupName => "GROUP_NAME_TAKEN",
             UniqueKey::ClientId => "CLIENT_ID_TAKEN",
             UniqueKey::Other(_) => "IDENTIFIER_TAKEN",
         }
@@ -62,6 +64,7 @@ impl UniqueKey {
             UniqueKey::Username => "Username is already taken".into(),
             UniqueKey::ExternalAccountId => "External account ID is already taken".into(),
             UniqueKey::AppName => "App name is already taken".into(),
+            UniqueKey::GroupName => "Group name is already taken".into(),
             UniqueKey::ClientId => "Client ID is already taken".into(),
             UniqueKey::Other(what) => format!("{what} is already taken"),
         }

@@ -65,6 +65,10 @@ id_type!(
     /// A user of a tenant.
     UserId
 );
+id_type!(
+    /// A group of a tenant's users.
+    GroupId
+);
 
 #[cfg(test)]
 mod tests {

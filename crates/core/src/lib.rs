@@ -3,6 +3,7 @@
 pub mod app;
 pub mod error;
 pub mod filter;
+pub mod group;
 pub mod id;
 pub mod object;
 pub mod password;
@@ -16,6 +17,6 @@ pub mod user;
 
 pub use app::{App, Client, ClientCredentials, NewApp, NewClient, PasswordConfiguration, Tenant};
 pub use error::{Error, StoreError, UniqueKey};
-pub use id::{AppId, ClientId, TenantId, UserId};
+pub use id::{AppId, ClientId, GroupId, TenantId, UserId};
 pub use permission::{Permission, PermissionSet};
 pub use principal::{Principal, PrincipalKind};

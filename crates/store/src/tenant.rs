@@ -15,6 +15,8 @@ use roster_core::user::{
 use roster_core::{AppId, ClientId, Error, StoreError, TenantId, UserId};
 use std::sync::Arc;
 
+mod groups;
+
 /// A handle on one tenant's data; cheap to make and to clone.
 #[derive(Clone)]
 pub struct TenantStore {

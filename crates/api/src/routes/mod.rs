@@ -1,4 +1,5 @@
 pub mod apps;
+pub mod groups;
 pub mod health;
 pub mod oidc;
 pub mod password_auth;

@@ -167,18 +167,18 @@ impl NewUser {
 
 /// Collects every problem of one input before answering.
 #[derive(Default)]
-pub(super) struct Problems(pub(super) Vec<String>);
+pub(crate) struct Problems(pub(crate) Vec<String>);
 
 impl Problems {
-    pub(super) fn push(&mut self, message: String) {
+    pub(crate) fn push(&mut self, message: String) {
         self.0.push(message);
     }
 
-    pub(super) fn take<T>(&mut self, r: Result<T, String>) -> Option<T> {
+    pub(crate) fn take<T>(&mut self, r: Result<T, String>) -> Option<T> {
         r.map_err(|m| self.0.push(m)).ok()
     }
 
-    pub(super) fn finish(self) -> Result<(), Error> {
+    pub(crate) fn finish(self) -> Result<(), Error> {
         if self.0.is_empty() {
             Ok(())
         } else {
@@ -188,7 +188,7 @@ impl Problems {
 }
 
 /// A profile string: not blank, at most `max` characters, no C0/C1 control characters.
-pub(super) fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
+pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<String, String> {
     if value.trim().is_empty() {
         return Err(format!("{field} must not be empty"));
     }
@@ -261,14 +261,14 @@ pub(super) fn birthday(value: &str) -> Result<String, String> {
     Ok(date.format("%Y-%m-%d").to_string())
 }
 
-pub(super) fn object(field: &str, value: Value) -> Result<Map<String, Value>, String> {
+pub(crate) fn object(field: &str, value: Value) -> Result<Map<String, Value>, String> {
     match value {
         Value::Object(map) => Ok(map),
         _ => Err(format!("{field} must be a JSON object")),
     }
 }
 
-pub(super) fn check_size(field: &str, map: &Map<String, Value>) -> Result<(), String> {
+pub(crate) fn check_size(field: &str, map: &Map<String, Value>) -> Result<(), String> {
     let size = serde_json::to_vec(map)
         .map(|v| v.len())
         .unwrap_or(usize::MAX);

@@ -2,7 +2,7 @@
 
 mod contact;
 mod create;
-mod input;
+pub(crate) mod input;
 mod link;
 mod update;
 mod verify;

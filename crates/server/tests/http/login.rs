@@ -419,7 +419,7 @@ async fn refresh_tokens_end_with_their_client_their_user_and_their_time() {
 }
 
 /// A user token for `user` of the Shop app, as a login by another method would give.
-fn user_token(ctx: &Ctx, user: &str) -> String {
+pub(crate) fn user_token(ctx: &Ctx, user: &str) -> String {
     let user = roster_core::UserId::from_string(user);
     ctx.app
         .keys

@@ -7,6 +7,7 @@ mod common;
 mod apps;
 mod auth;
 mod envelope;
+mod groups;
 mod login;
 mod password_limits;
 mod passwords;

@@ -449,13 +449,3 @@ async fn every_users_endpoint_needs_a_token() {
     assert!(seen.get("language").is_none());
     assert_eq!(ctx.count(&ctx.admin, "").await, 1);
 }
-
-#[tokio::test]
-async fn groups_of_a_user_are_not_available_yet() {
-    let ctx = Ctx::new().await;
-    let user_id = ctx.shop_user(json!({"email": "jo@example.com"})).await;
-    for token in [&ctx.shop_token, &ctx.admin] {
-        let r = ctx.get(token, &format!("{USERS}/{user_id}/groups")).await;
-        assert_bad_request(&r, "groups are not available yet");
-    }
-}

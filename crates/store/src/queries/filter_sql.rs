@@ -160,19 +160,26 @@ impl Compiler {
         })
     }
 
-    /// The elements of an array attribute as rows of `e`, and each one's value as SQL.
+    /// The elements of an array attribute: the rows of `e` with the condition that ties
+    /// them to the user (ending in `AND`), and each one's value as SQL.
     fn elements(&self, a: &Attribute) -> Option<(String, String)> {
-        let key = match a {
-            Attribute::SecondaryEmails => "secondary_emails",
-            Attribute::SecondaryPhoneNumbers => "secondary_phone_numbers",
-            _ => return None,
-        };
+        let key =
+            match a {
+                Attribute::SecondaryEmails => "secondary_emails",
+                Attribute::SecondaryPhoneNumbers => "secondary_phone_numbers",
+                Attribute::GroupIds => return Some((
+                    "group_members e WHERE e.tenant_id = u.tenant_id AND e.user_id = u.user_id AND"
+                        .into(),
+                    "e.group_id".into(),
+                )),
+                _ => return None,
+            };
         let folded = matches!(a.kind(), Kind::TextArray { folded: true });
         Some(match self.dialect {
             Dialect::Sqlite => {
                 let v = "json_extract(e.value, '$.value')";
                 (
-                    format!("json_each(u.profile, '$.{key}') e"),
+                    format!("json_each(u.profile, '$.{key}') e WHERE"),
                     if folded {
                         format!("lower({v})")
                     } else {
@@ -183,7 +190,7 @@ impl Compiler {
             Dialect::Postgres => {
                 let v = "(e.value ->> 'value')";
                 (
-                    format!("jsonb_array_elements(COALESCE(u.profile::jsonb -> '{key}', '[]'::jsonb)) e"),
+                    format!("jsonb_array_elements(COALESCE(u.profile::jsonb -> '{key}', '[]'::jsonb)) e WHERE"),
                     if folded { format!("lower({v})") } else { v.into() },
                 )
             }
@@ -242,12 +249,11 @@ impl Compiler {
             return format!("{s} IS NOT NULL");
         }
         if let Some((rows, _)) = self.elements(a) {
-            return format!("EXISTS (SELECT 1 FROM {rows})");
+            return format!("EXISTS (SELECT 1 FROM {rows} TRUE)");
         }
         if let Some(j) = self.json(a) {
             return format!("COALESCE({} NOT IN ({}), FALSE)", j.type_of, j.names[2]);
         }
-        // Groups are not stored yet: no user has one.
         "FALSE".into()
     }
 
@@ -266,7 +272,7 @@ impl Compiler {
         }
         if let Some((rows, e)) = self.elements(a) {
             let test = self.test(&e, op, v);
-            return format!("EXISTS (SELECT 1 FROM {rows} WHERE {test})");
+            return format!("EXISTS (SELECT 1 FROM {rows} {test})");
         }
         if let Some(doc) = self.containment(a, op, v) {
             // Containment is what the GIN index of migration 0007 answers; the exact test
@@ -324,7 +330,6 @@ impl Compiler {
                 }
             };
         }
-        // Groups are not stored yet: no user has one.
         "FALSE".into()
     }
 

@@ -6,6 +6,7 @@ pub(crate) mod apps;
 pub(crate) mod clients;
 pub(crate) mod common;
 pub(crate) mod filter_sql;
+pub(crate) mod groups;
 pub(crate) mod keys;
 pub(crate) mod passwords;
 pub(crate) mod refresh_tokens;

@@ -25,12 +25,18 @@ const RESTART_WAIT: Duration = Duration::from_millis(100);
 /// Copies what it can without waiting. When the WAL has grown long, it takes the writer
 /// between two transactions (a restart cannot win the lock from a busy writer) and
 /// restarts the WAL from there: the passive copy left little to do.
-fn checkpoint(conn: &Connection, writer: &Mutex<Connection>) -> rusqlite::Result<()> {
+fn checkpoint(
+    conn: &Connection,
+    writer: &Mutex<Connection>,
+    readers: &Readers,
+) -> rusqlite::Result<()> {
     let pages: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
     if pages <= RESTART_AFTER_PAGES {
         return Ok(());
     }
     let writer = writer.blocking_lock();
+    // Idle readers keep their snapshots open between reads; a restart waits for all.
+    readers.release_all();
     writer.busy_timeout(RESTART_WAIT)?;
     let restarted = writer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
     writer.busy_timeout(Duration::ZERO)?;
@@ -54,7 +60,7 @@ pub(super) fn spawn(
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(CHECKPOINT_EVERY);
                 readers.release_stale();
-                if let Err(e) = checkpoint(&conn, &writer) {
+                if let Err(e) = checkpoint(&conn, &writer, &readers) {
                     tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
             }

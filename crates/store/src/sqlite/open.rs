@@ -27,6 +27,10 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/sqlite/0006_member_counts.sql"
         )),
+        M::up(include_str!(
+            "../../migrations/sqlite/0007_custom_data_index.sql"
+        )),
+        M::up(include_str!("../../migrations/sqlite/0008_groups.sql")),
     ])
 }
 

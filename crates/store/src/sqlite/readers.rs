@@ -96,10 +96,19 @@ impl Readers {
     /// Ends the snapshots idle readers no longer need, so that checkpoints can move past
     /// them.
     pub(super) fn release_stale(&self) {
+        self.release(false);
+    }
+
+    /// Ends every idle reader's snapshot: a WAL restart waits for all of them.
+    pub(super) fn release_all(&self) {
+        self.release(true);
+    }
+
+    fn release(&self, all: bool) {
         let generation = self.generation.load(Ordering::Acquire);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         for reader in idle.iter_mut() {
-            if reader.snapshot.is_some() && !reader.fresh(generation) {
+            if reader.snapshot.is_some() && (all || !reader.fresh(generation)) {
                 reader.end_snapshot();
             }
         }

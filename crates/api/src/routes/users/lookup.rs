@@ -195,7 +195,7 @@ struct UserPage<'a> {
     result: Vec<super::view::UserJson<'a>>,
 }
 
-fn whole_number(name: &str, raw: &str) -> Result<u64, String> {
+pub(crate) fn whole_number(name: &str, raw: &str) -> Result<u64, String> {
     let value = raw.trim();
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{name} must be a non-negative integer"));

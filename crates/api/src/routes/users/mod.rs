@@ -4,7 +4,7 @@ pub mod bulk;
 pub mod contacts;
 pub mod lookup;
 pub mod passwords;
-mod view;
+pub(crate) mod view;
 
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult, BadRequestBody, ConflictBody, ErrorBody};
@@ -216,20 +216,4 @@ pub async fn delete_user(
         .delete_user(&UserId::from_string(user_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Get user's groups
-///
-/// Groups are a later capability: every request is answered 400.
-#[utoipa::path(get, path = "/cis/v1/users/{user_id}/groups", operation_id = "getUserGroups", tag = "Users",
-    params(("user_id" = String, Path)),
-    responses(
-        (status = 400, body = BadRequestBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-    ))]
-pub async fn user_groups(
-    _auth: Authorized<rules::UsersRead>,
-    ApiPath(_user_id): ApiPath<String>,
-) -> ApiError {
-    ApiError::bad_request("groups are not available yet")
 }

@@ -1,0 +1,3 @@
+-- PostgreSQL's 0007 indexes custom_data for containment searches. SQLite has no index over
+-- a JSON document's contents: `custom_data.<path> eq` reads every user of the tenant. The
+-- migration is kept so that both backends number their migrations alike.
