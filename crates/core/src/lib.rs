@@ -1,6 +1,7 @@
 //! Roster's domain: identifiers, models, permissions and errors. No HTTP, no SQL.
 
 pub mod app;
+pub mod device_key;
 pub mod error;
 pub mod filter;
 pub mod group;
