@@ -212,4 +212,17 @@ pub mod rules {
     ]);
     rule!(GroupsEdit => [apps(Action::Edit), own(Action::Edit), groups(Action::Edit)]);
     rule!(GroupsDelete => [apps(Action::Delete), own(Action::Delete), groups(Action::Delete)]);
+
+    const fn devices(a: Action) -> Permission {
+        Permission::Global(Resource::Devices, a)
+    }
+
+    // Device keys, with the permissions the reference prints.
+    rule!(DevicesCreate => [apps(Action::Create), own(Action::Create), devices(Action::Create)]);
+    rule!(DevicesRead => [
+        apps(Action::Read), own(Action::Read), devices(Action::Read),
+        apps(Action::List), own(Action::List), devices(Action::List),
+    ]);
+    rule!(DevicesEdit => [apps(Action::Edit), own(Action::Edit), devices(Action::Edit)]);
+    rule!(DevicesDelete => [apps(Action::Delete), own(Action::Delete), devices(Action::Delete)]);
 }

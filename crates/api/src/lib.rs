@@ -21,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::response::IntoResponse;
 use axum::Router;
-use routes::{apps, groups, health, oidc, password_auth, users};
+use routes::{apps, device_keys, groups, health, oidc, password_auth, users};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -77,6 +77,15 @@ pub(crate) fn routes_with_docs() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(groups::add_members, groups::list_members))
         .routes(routes!(groups::remove_member))
+        .routes(routes!(device_keys::create_key, device_keys::list_keys))
+        .routes(routes!(
+            device_keys::get_key,
+            device_keys::update_key,
+            device_keys::delete_key
+        ))
+        .routes(routes!(device_keys::block_key))
+        .routes(routes!(device_keys::unblock_key))
+        .routes(routes!(device_keys::my_keys))
         .routes(routes!(users::contacts::remove_email))
         .routes(routes!(users::contacts::verify_email))
         .routes(routes!(users::contacts::remove_phone))

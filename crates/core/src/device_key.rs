@@ -1,10 +1,14 @@
-//! Device keys: the public keys an app's client SDK binds to a user (`users-api.md` §8.2).
-//! This module holds what a key must be before it is stored.
+//! Device keys: the public keys an app's client SDK binds to a user in that app
+//! (`users-api.md` §8.2), with their metadata and a status that can be blocked.
 
+use crate::user::input::{check_size, object, text, Problems};
+use crate::Error;
 use base64::Engine;
 use p256::pkcs8::DecodePublicKey;
 use rsa::pkcs8::spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
 use rsa::traits::PublicKeyParts;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// The base64 text of a key, at most (an RSA 4096-bit key takes about 740).
 pub const PUBLIC_KEY_MAX: usize = 4096;
@@ -56,6 +60,198 @@ pub fn check_public_key(b64: &str) -> Result<KeyAlgorithm, String> {
             Ok(KeyAlgorithm::EcP256)
         }
         _ => Err("public_key: only RSA (2048 bits or more) and EC P-256 keys are accepted".into()),
+    }
+}
+
+pub const KEY_ID_MAX: usize = 256;
+pub const DISPLAY_NAME_MAX: usize = 256;
+const DEVICE_TOKEN_MIN: usize = 32;
+const DEVICE_TOKEN_MAX: usize = 255;
+const BUNDLE_ID_MAX: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    Blocked,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Blocked => "Blocked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [KeyStatus::Active, KeyStatus::Blocked]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum PushType {
+    #[serde(rename = "FCM")]
+    Fcm,
+    #[serde(rename = "APN")]
+    Apn,
+}
+
+/// Where pushes for the device go (`DevicePushConfig`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DevicePushConfig))]
+pub struct PushConfig {
+    pub device_token: String,
+    #[serde(rename = "type")]
+    pub push_type: PushType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceKey {
+    pub key_id: String,
+    pub public_key: String,
+    pub display_name: Option<String>,
+    pub custom_data: Map<String, Value>,
+    pub push_config: Option<PushConfig>,
+    pub status: KeyStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// `POST /v1/users/{user_id}/device-keys` (`key_id` and `public_key` required) and the
+/// metadata update (`display_name`, `custom_data`, `push_config`; each given one replaces
+/// what was there).
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = DeviceKeyCreateInput))]
+pub struct DeviceKeyInput {
+    pub key_id: Option<String>,
+    /// Base64 of the DER SubjectPublicKeyInfo: RSA (2048 to 4096 bits) or EC P-256.
+    pub public_key: Option<String>,
+    pub display_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub custom_data: Option<Value>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<PushConfig>))]
+    pub push_config: Option<Value>,
+}
+
+/// Checked metadata: `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct KeyChange {
+    pub display_name: Option<String>,
+    pub custom_data: Option<Map<String, Value>>,
+    pub push_config: Option<PushConfig>,
+}
+
+impl KeyChange {
+    pub fn apply(self, key: &mut DeviceKey, now: i64) {
+        if let Some(v) = self.display_name {
+            key.display_name = Some(v);
+        }
+        if let Some(v) = self.custom_data {
+            key.custom_data = v;
+        }
+        if let Some(v) = self.push_config {
+            key.push_config = Some(v);
+        }
+        key.updated_at = now;
+    }
+}
+
+fn push_config(p: &mut Problems, value: Value) -> Option<PushConfig> {
+    let config: PushConfig = match serde_json::from_value(value) {
+        Ok(c) => c,
+        Err(e) => {
+            p.push(format!(
+                "push_config must be {{device_token, type: FCM or APN, bundle_id}}: {e}"
+            ));
+            return None;
+        }
+    };
+    let tokens = config.device_token.chars().count();
+    if !(DEVICE_TOKEN_MIN..=DEVICE_TOKEN_MAX).contains(&tokens)
+        || config.device_token.chars().any(char::is_control)
+    {
+        p.push(format!(
+            "push_config.device_token must be {DEVICE_TOKEN_MIN} to {DEVICE_TOKEN_MAX} characters"
+        ));
+        return None;
+    }
+    if let Some(b) = &config.bundle_id {
+        p.take(text("push_config.bundle_id", b, BUNDLE_ID_MAX))?;
+    }
+    Some(config)
+}
+
+impl DeviceKeyInput {
+    fn change(self, p: &mut Problems) -> KeyChange {
+        let display_name = self
+            .display_name
+            .and_then(|v| p.take(text("display_name", &v, DISPLAY_NAME_MAX)));
+        let custom_data = self
+            .custom_data
+            .and_then(|v| p.take(object("custom_data", v)));
+        if let Some(c) = &custom_data {
+            p.take(check_size("custom_data", c));
+        }
+        let push_config = self.push_config.and_then(|v| push_config(p, v));
+        KeyChange {
+            display_name,
+            custom_data,
+            push_config,
+        }
+    }
+
+    /// A new key's fields, all checked; the key's algorithm is checked here too.
+    pub fn for_create(self, now: i64) -> Result<DeviceKey, Error> {
+        let mut p = Problems(Vec::new());
+        let key_id = match self.key_id.as_deref() {
+            None => {
+                p.push("key_id is required".into());
+                None
+            }
+            Some(k) => p.take(text("key_id", k, KEY_ID_MAX)),
+        };
+        let public_key = match self.public_key.as_deref() {
+            None => {
+                p.push("public_key is required".into());
+                None
+            }
+            Some(k) => p.take(check_public_key(k)).map(|_| k.trim().to_owned()),
+        };
+        let rest = DeviceKeyInput {
+            key_id: None,
+            public_key: None,
+            ..self
+        }
+        .change(&mut p);
+        p.finish()?;
+        Ok(DeviceKey {
+            key_id: key_id.unwrap_or_default(),
+            public_key: public_key.unwrap_or_default(),
+            display_name: rest.display_name,
+            custom_data: rest.custom_data.unwrap_or_default(),
+            push_config: rest.push_config,
+            status: KeyStatus::Active,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// The metadata an update may change; `key_id` and `public_key` may not.
+    pub fn for_update(self) -> Result<KeyChange, Error> {
+        let mut p = Problems(Vec::new());
+        if self.key_id.is_some() || self.public_key.is_some() {
+            p.push("key_id and public_key cannot be changed: register a new key".into());
+        }
+        let change = self.change(&mut p);
+        p.finish()?;
+        Ok(change)
     }
 }
 
@@ -111,5 +307,60 @@ mod tests {
         // A truncated RSA key.
         let cut = &RSA_2048[..RSA_2048.len() - 8];
         assert!(message(cut).starts_with("public_key"), "{}", message(cut));
+    }
+
+    #[test]
+    fn a_create_checks_every_field_and_names_it() {
+        let input: DeviceKeyInput = serde_json::from_value(serde_json::json!({
+            "key_id": "", "public_key": RSA_1024, "custom_data": [1],
+            "push_config": {"device_token": "short", "type": "FCM"}
+        }))
+        .unwrap();
+        let Err(Error::Invalid(m)) = input.for_create(1) else {
+            panic!("not a 400")
+        };
+        assert!(m[0].starts_with("key_id must not be empty"), "{m:?}");
+        assert!(m[1].starts_with("public_key: an RSA key needs"), "{m:?}");
+        assert!(
+            m[2].starts_with("custom_data must be a JSON object"),
+            "{m:?}"
+        );
+        assert!(
+            m[3].starts_with("push_config.device_token must be 32"),
+            "{m:?}"
+        );
+        let bad_type: DeviceKeyInput = serde_json::from_value(serde_json::json!({
+            "key_id": "k", "public_key": EC_P256,
+            "push_config": {"device_token": "t".repeat(40), "type": "SMS"}
+        }))
+        .unwrap();
+        let Err(Error::Invalid(m)) = bad_type.for_create(1) else {
+            panic!("not a 400")
+        };
+        assert!(m[0].starts_with("push_config must be"), "{m:?}");
+        let ok: DeviceKeyInput = serde_json::from_value(serde_json::json!({
+            "key_id": "k1", "public_key": EC_P256, "display_name": "Phone",
+            "push_config": {"device_token": "t".repeat(40), "type": "APN", "bundle_id": "com.x"}
+        }))
+        .unwrap();
+        let key = ok.for_create(7).unwrap();
+        assert_eq!(
+            (key.key_id.as_str(), key.status, key.created_at),
+            ("k1", KeyStatus::Active, 7)
+        );
+        assert_eq!(key.push_config.unwrap().push_type, PushType::Apn);
+    }
+
+    #[test]
+    fn an_update_changes_metadata_only() {
+        let input: DeviceKeyInput =
+            serde_json::from_value(serde_json::json!({"public_key": EC_P256})).unwrap();
+        assert!(input.for_update().is_err());
+        let input: DeviceKeyInput =
+            serde_json::from_value(serde_json::json!({"display_name": "Tablet"})).unwrap();
+        assert_eq!(
+            input.for_update().unwrap().display_name.as_deref(),
+            Some("Tablet")
+        );
     }
 }

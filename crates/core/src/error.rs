@@ -33,6 +33,7 @@ pub enum UniqueKey {
     ExternalAccountId,
     AppName,
     GroupName,
+    DeviceKeyId,
     ClientId,
     /// Any other constraint, by the name the database gave it.
     Other(String),
@@ -50,6 +51,7 @@ impl UniqueKey {
             UniqueKey::ExternalAccountId => "EXTERNAL_ACCOUNT_ID_TAKEN",
             UniqueKey::AppName => "APP_NAME_TAKEN",
             UniqueKey::GroupName => "GROUP_NAME_TAKEN",
+            UniqueKey::DeviceKeyId => "DEVICE_KEY_ID_TAKEN",
             UniqueKey::ClientId => "CLIENT_ID_TAKEN",
             UniqueKey::Other(_) => "IDENTIFIER_TAKEN",
         }
@@ -65,6 +67,9 @@ impl UniqueKey {
             UniqueKey::ExternalAccountId => "External account ID is already taken".into(),
             UniqueKey::AppName => "App name is already taken".into(),
             UniqueKey::GroupName => "Group name is already taken".into(),
+            UniqueKey::DeviceKeyId => {
+                "The user already has a device key with this key_id in the app".into()
+            }
             UniqueKey::ClientId => "Client ID is already taken".into(),
             UniqueKey::Other(what) => format!("{what} is already taken"),
         }

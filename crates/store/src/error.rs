@@ -7,7 +7,7 @@ use rusqlite::ErrorCode;
 /// (`users_email_uq`) or SQLite's message, which names the columns
 /// ("UNIQUE constraint failed: users.tenant_id, users.email_key").
 fn unique_key(constraint: &str) -> UniqueKey {
-    const KEYS: [(&[&str], UniqueKey); 9] = [
+    const KEYS: [(&[&str], UniqueKey); 10] = [
         (&["users_email_uq", "users.email_key"], UniqueKey::Email),
         (
             &["users_phone_uq", "users.phone_number"],
@@ -32,6 +32,10 @@ fn unique_key(constraint: &str) -> UniqueKey {
         (&["user_apps_pkey", "user_apps.user_id"], UniqueKey::User),
         (&["apps_name_uq", "apps.name"], UniqueKey::AppName),
         (&["groups_name_uq", "groups.name"], UniqueKey::GroupName),
+        (
+            &["device_keys_pkey", "device_keys.key_id"],
+            UniqueKey::DeviceKeyId,
+        ),
     ];
     KEYS.iter()
         .find(|(names, _)| names.iter().any(|n| constraint.contains(n)))
@@ -101,6 +105,7 @@ mod tests {
             ("user_apps_external_account_id_uq", "UNIQUE constraint failed: user_apps.tenant_id, user_apps.app_id, user_apps.external_account_id", UniqueKey::ExternalAccountId),
             ("apps_name_uq", "UNIQUE constraint failed: apps.tenant_id, apps.name", UniqueKey::AppName),
             ("groups_name_uq", "UNIQUE constraint failed: groups.tenant_id, groups.name", UniqueKey::GroupName),
+            ("device_keys_pkey", "UNIQUE constraint failed: device_keys.tenant_id, device_keys.user_id, device_keys.app_id, device_keys.key_id", UniqueKey::DeviceKeyId),
             ("clients_pkey", "UNIQUE constraint failed: clients.client_id", UniqueKey::ClientId),
         ] {
             assert_eq!(unique_key(pg), key, "{pg}");

@@ -15,6 +15,7 @@ use roster_core::user::{
 use roster_core::{AppId, ClientId, Error, StoreError, TenantId, UserId};
 use std::sync::Arc;
 
+mod device_keys;
 mod groups;
 
 /// A handle on one tenant's data; cheap to make and to clone.

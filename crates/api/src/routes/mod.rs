@@ -1,4 +1,5 @@
 pub mod apps;
+pub mod device_keys;
 pub mod groups;
 pub mod health;
 pub mod oidc;

@@ -6,6 +6,7 @@ mod common;
 
 mod apps;
 mod auth;
+mod device_keys;
 mod envelope;
 mod groups;
 mod login;

@@ -5,6 +5,7 @@
 pub(crate) mod apps;
 pub(crate) mod clients;
 pub(crate) mod common;
+pub(crate) mod device_keys;
 pub(crate) mod filter_sql;
 pub(crate) mod groups;
 pub(crate) mod keys;

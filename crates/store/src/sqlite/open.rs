@@ -31,6 +31,7 @@ fn migrations() -> Migrations<'static> {
             "../../migrations/sqlite/0007_custom_data_index.sql"
         )),
         M::up(include_str!("../../migrations/sqlite/0008_groups.sql")),
+        M::up(include_str!("../../migrations/sqlite/0009_device_keys.sql")),
     ])
 }
 

@@ -10,6 +10,7 @@ use roster_store::{Store, StoreOptions};
 use std::sync::Arc;
 
 mod clients;
+mod device_keys;
 mod groups;
 mod installation;
 mod listing;
