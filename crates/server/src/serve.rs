@@ -34,15 +34,22 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    // On port 0 the default public URL (the token issuer) is the port actually bound.
+    let public_url =
+        if config.listen.port() == 0 && config.public_url == format!("http://{}", config.listen) {
+            format!("http://{local}")
+        } else {
+            config.public_url.clone()
+        };
     let store = open_store(&config).await?;
     let keys = Arc::new(
-        KeyRing::load(
-            &store,
-            config.public_url.clone(),
-            key_file(&config)?.as_ref(),
-        )
-        .await
-        .context("cannot load the token signing key")?,
+        KeyRing::load(&store, public_url, key_file(&config)?.as_ref())
+            .await
+            .context("cannot load the token signing key")?,
     );
     match &config.bootstrap {
         Some(creds) => {
@@ -63,10 +70,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.connections.max_connections,
         config.db_max_connections,
     );
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let local = listener.local_addr()?;
     let hasher = Hasher::new(config.password_hashing)
         .map_err(|e| anyhow::anyhow!("password hashing: {e}"))?;
     let app = roster_api::router(AppState {
@@ -84,6 +87,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "roster ready"
     );
+    announce(local, config.ready_file.as_deref())?;
     let timeout = config.shutdown_timeout;
     let shutdown = async move {
         shutdown_signal().await;
@@ -134,4 +138,25 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
+}
+
+/// Tells a test runner where the server listens: one line on stdout and, when asked, the
+/// URL in a file, written whole (a temporary file renamed) so it is never read half-done.
+fn announce(
+    local: std::net::SocketAddr,
+    ready_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let url = format!("http://{local}");
+    if let Some(path) = ready_file {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".{}.tmp", std::process::id()));
+        std::fs::write(&tmp, format!("{url}\n"))
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .with_context(|| format!("cannot write the ready file {}", path.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    // A closed stdout is no reason to stop serving.
+    let _ = writeln!(out, "roster listening on {url}").and_then(|()| out.flush());
+    Ok(())
 }

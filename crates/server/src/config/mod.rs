@@ -197,6 +197,12 @@ pub struct Options {
     #[arg(long, global = true, env = "ROSTER_KEY_FILE", value_name = "FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
+
+    /// Once serving, write the server's URL (`http://ADDR:PORT`) to this file, for test
+    /// runners that start servers on `--listen 127.0.0.1:0`.
+    #[arg(long, global = true, env = "ROSTER_READY_FILE", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready_file: Option<PathBuf>,
 }
 
 /// How long a client connection may stay silent, and how many may be open.
@@ -232,6 +238,8 @@ pub struct Config {
     pub token_failure_limit: u32,
     /// Seals the signing key at rest.
     pub key_file: Option<PathBuf>,
+    /// Where the URL goes once the server is ready.
+    pub ready_file: Option<PathBuf>,
     /// Argon2id cost of new password hashes (existing hashes keep their own).
     pub password_hashing: HashParams,
 }
@@ -318,6 +326,7 @@ impl Config {
             connections,
             token_failure_limit,
             key_file: o.key_file,
+            ready_file: o.ready_file,
             password_hashing,
         })
     }

@@ -7,3 +7,4 @@ mod harness;
 mod hostile;
 mod key_file;
 mod lifecycle;
+mod ready;
