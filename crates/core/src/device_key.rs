@@ -188,48 +188,47 @@ fn push_config(p: &mut Problems, value: Value) -> Option<PushConfig> {
     Some(config)
 }
 
-impl DeviceKeyInput {
-    fn change(self, p: &mut Problems) -> KeyChange {
-        let display_name = self
-            .display_name
-            .and_then(|v| p.take(text("display_name", &v, DISPLAY_NAME_MAX)));
-        let custom_data = self
-            .custom_data
-            .and_then(|v| p.take(object("custom_data", v)));
-        if let Some(c) = &custom_data {
-            p.take(check_size("custom_data", c));
-        }
-        let push_config = self.push_config.and_then(|v| push_config(p, v));
-        KeyChange {
-            display_name,
-            custom_data,
-            push_config,
-        }
+/// The metadata a create or an update may carry, checked.
+fn metadata(
+    p: &mut Problems,
+    display_name: Option<String>,
+    custom_data: Option<Value>,
+    push: Option<Value>,
+) -> KeyChange {
+    let display_name =
+        display_name.and_then(|v| p.take(text("display_name", &v, DISPLAY_NAME_MAX)));
+    let custom_data = custom_data.and_then(|v| p.take(object("custom_data", v)));
+    if let Some(c) = &custom_data {
+        p.take(check_size("custom_data", c));
     }
+    KeyChange {
+        display_name,
+        custom_data,
+        push_config: push.and_then(|v| push_config(p, v)),
+    }
+}
 
+impl DeviceKeyInput {
     /// A new key's fields, all checked; the key's algorithm is checked here too.
     pub fn for_create(self, now: i64) -> Result<DeviceKey, Error> {
         let mut p = Problems(Vec::new());
-        let key_id = match self.key_id.as_deref() {
-            None => {
-                p.push("key_id is required".into());
-                None
-            }
-            Some(k) => p.take(text("key_id", k, KEY_ID_MAX)),
-        };
-        let public_key = match self.public_key.as_deref() {
-            None => {
-                p.push("public_key is required".into());
-                None
-            }
-            Some(k) => p.take(check_public_key(k)).map(|_| k.trim().to_owned()),
-        };
-        let rest = DeviceKeyInput {
-            key_id: None,
-            public_key: None,
-            ..self
+        let Self {
+            key_id,
+            public_key,
+            display_name,
+            custom_data,
+            push_config,
+        } = self;
+        if key_id.is_none() {
+            p.push("key_id is required".into());
         }
-        .change(&mut p);
+        if public_key.is_none() {
+            p.push("public_key is required".into());
+        }
+        let key_id = key_id.and_then(|k| p.take(text("key_id", &k, KEY_ID_MAX)));
+        let public_key =
+            public_key.and_then(|k| p.take(check_public_key(&k)).map(|_| k.trim().to_owned()));
+        let rest = metadata(&mut p, display_name, custom_data, push_config);
         p.finish()?;
         Ok(DeviceKey {
             key_id: key_id.unwrap_or_default(),
@@ -249,7 +248,12 @@ impl DeviceKeyInput {
         if self.key_id.is_some() || self.public_key.is_some() {
             p.push("key_id and public_key cannot be changed: register a new key".into());
         }
-        let change = self.change(&mut p);
+        let change = metadata(
+            &mut p,
+            self.display_name,
+            self.custom_data,
+            self.push_config,
+        );
         p.finish()?;
         Ok(change)
     }

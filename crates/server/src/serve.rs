@@ -38,18 +38,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
-    // On port 0 the default public URL (the token issuer) is the port actually bound.
-    let public_url =
-        if config.listen.port() == 0 && config.public_url == format!("http://{}", config.listen) {
-            format!("http://{local}")
-        } else {
-            config.public_url.clone()
-        };
     let store = open_store(&config).await?;
     let keys = Arc::new(
-        KeyRing::load(&store, public_url, key_file(&config)?.as_ref())
-            .await
-            .context("cannot load the token signing key")?,
+        KeyRing::load(
+            &store,
+            config.public_url(local),
+            key_file(&config)?.as_ref(),
+        )
+        .await
+        .context("cannot load the token signing key")?,
     );
     match &config.bootstrap {
         Some(creds) => {

@@ -1,7 +1,7 @@
 //! The Groups API (`/cis/v1/groups...`) and a user's groups. Groups belong to the tenant:
 //! every app's client sees the same ones; member lists show the users the caller sees.
 
-use super::users::lookup::whole_number;
+use super::users::lookup::{paging, PAGE_LIMIT_MAX};
 use super::users::view::UserJson;
 use crate::auth::{rules, Authorized};
 use crate::error::{ApiError, ApiResult, BadRequestBody, ConflictBody, ErrorBody};
@@ -13,9 +13,6 @@ use roster_core::{GroupId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
-
-/// Members per page when the caller names no `page_limit`, and at most.
-const MEMBERS_PAGE: u64 = 5000;
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ApiGroup)]
@@ -195,21 +192,16 @@ pub async fn list_members(
     ApiPath(group_id): ApiPath<String>,
     ApiQuery(p): ApiQuery<MemberParams>,
 ) -> ApiResult<impl IntoResponse> {
-    let offset = match p.page_offset.as_deref() {
-        None => 0,
-        Some(v) => whole_number("page_offset", v).map_err(ApiError::bad_request)?,
-    };
-    let limit = match p.page_limit.as_deref() {
-        None => MEMBERS_PAGE,
-        Some(v) => match whole_number("page_limit", v).map_err(ApiError::bad_request)? {
-            n if n <= MEMBERS_PAGE => n,
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "page_limit must be at most {MEMBERS_PAGE}"
-                )))
-            }
-        },
-    };
+    let mut problems = Vec::new();
+    let (offset, limit) = paging(
+        p.page_offset.as_deref(),
+        p.page_limit.as_deref(),
+        PAGE_LIMIT_MAX,
+        &mut problems,
+    );
+    if !problems.is_empty() {
+        return Err(ApiError::BadRequest(problems));
+    }
     let views = auth
         .store
         .group_members(&auth.scope, &GroupId::from_string(group_id), limit, offset)

@@ -227,8 +227,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: SecretString,
     pub db_max_connections: u32,
-    /// Token issuer and base of the discovery document, without a trailing slash.
-    pub public_url: String,
+    /// Token issuer and base of the discovery document, without a trailing slash, when
+    /// given; see [`Config::public_url`].
+    pub public_url: Option<String>,
     pub log_format: LogFormat,
     pub log_level: String,
     pub bootstrap: Option<BootstrapCredentials>,
@@ -245,6 +246,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The public URL given, or else `http://` and the address the listener bound (on
+    /// port 0, the port it picked).
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+
     pub fn load(options: &Options) -> Result<Self, String> {
         let mut figment = Figment::new();
         if let Some(path) = &options.config {
@@ -280,10 +289,11 @@ impl Config {
             return Err("database_url must start with sqlite: or postgres://".into());
         }
         let db_max_connections = at_least_one("db_max_connections", o.db_max_connections, 16)?;
-        let public_url = match o.public_url {
-            Some(u) => checked_public_url(&u)?,
-            None => format!("http://{listen}"),
-        };
+        let public_url = o
+            .public_url
+            .as_deref()
+            .map(checked_public_url)
+            .transpose()?;
         let bootstrap = bootstrap(
             either(
                 "bootstrap_client_id",

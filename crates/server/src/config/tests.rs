@@ -10,7 +10,7 @@ fn defaults_serve_sqlite_on_localhost() {
     let c = load(Options::default()).unwrap();
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.database_url.expose_secret(), "sqlite://./roster.db");
-    assert_eq!(c.public_url, "http://127.0.0.1:8080");
+    assert_eq!(c.public_url(c.listen), "http://127.0.0.1:8080");
     assert!(c.bootstrap.is_none());
 }
 

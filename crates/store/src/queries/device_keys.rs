@@ -3,6 +3,7 @@
 use super::common::{delete_some, from_json, to_json};
 use crate::db::{args, Db, Row};
 use roster_core::device_key::{DeviceKey, KeyStatus, PushConfig};
+use roster_core::user::Scope;
 use roster_core::{AppId, Error, StoreError, TenantId, UserId};
 
 const COLUMNS: &str =
@@ -13,6 +14,14 @@ pub(crate) struct Owner<'a> {
     pub tenant: &'a TenantId,
     pub app: &'a AppId,
     pub user: &'a UserId,
+}
+
+impl Owner<'_> {
+    /// `User not found` unless the user is a member of the app.
+    pub(crate) async fn ensure_member(&self, db: &mut Db<'_>) -> Result<(), Error> {
+        let scope = Scope::Members(self.app.clone());
+        super::users_read::ensure_visible(db, self.tenant, &scope, self.user).await
+    }
 }
 
 fn key_from_row(row: &Row) -> Result<DeviceKey, StoreError> {
@@ -148,15 +157,4 @@ pub(crate) async fn delete_key(db: &mut Db<'_>, o: &Owner<'_>, key_id: &str) -> 
         StoreError::NotFound => key_not_found(),
         e => e.into(),
     })
-}
-
-/// `User not found` unless the user is a member of the app.
-pub(crate) async fn check_member(db: &mut Db<'_>, o: &Owner<'_>) -> Result<(), Error> {
-    db.query_opt(
-        "SELECT 1 AS one FROM user_apps WHERE tenant_id = $1 AND user_id = $2 AND app_id = $3",
-        args![o.tenant.as_str(), o.user.as_str(), o.app.as_str()],
-    )
-    .await?
-    .map(|_| ())
-    .ok_or_else(super::users_read::user_not_found)
 }

@@ -287,7 +287,7 @@ impl Compiler {
     /// For `custom_data.<path> eq` a string or boolean on PostgreSQL: the JSON document
     /// that every match contains (`{"a": {"b": "v"}}` for `custom_data.a.b eq "v"`).
     fn containment(&self, a: &Attribute, op: Op, v: &Value) -> Option<String> {
-        let Attribute::CustomData(keys) = a else {
+        let (Dialect::Postgres, Attribute::CustomData(keys), Op::Eq) = (self.dialect, a, op) else {
             return None;
         };
         let leaf = match v {
@@ -295,9 +295,6 @@ impl Compiler {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             _ => return None,
         };
-        if self.dialect != Dialect::Postgres || op != Op::Eq {
-            return None;
-        }
         let doc = keys.iter().rev().fold(leaf, |inner, key| {
             serde_json::Value::Object(serde_json::Map::from_iter([(key.clone(), inner)]))
         });
@@ -369,4 +366,31 @@ struct Json {
     value: String,
     truth: [String; 2],
     names: [&'static str; 3],
+}
+
+/// The `search_prefix` condition: a range on the primary email key or phone, so the
+/// unique indexes serve it. Binds start at `$first`.
+pub(crate) fn prefix_filter(prefix: Option<&str>, first: usize) -> (String, Vec<String>) {
+    match prefix {
+        None => (String::new(), Vec::new()),
+        Some(p) => {
+            let lower = p.to_lowercase();
+            let top = char::MAX;
+            let (a, b, c, d) = (first, first + 1, first + 2, first + 3);
+            // Two index ranges, unioned: an OR would let the planner scan the tenant.
+            (
+                format!(
+                    " AND u.user_id IN (\
+                     SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.email_key >= ${a} AND p.email_key < ${b} \
+                     UNION ALL SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.phone_number >= ${c} AND p.phone_number < ${d})"
+                ),
+                vec![
+                    lower.clone(),
+                    format!("{lower}{top}"),
+                    p.to_owned(),
+                    format!("{p}{top}"),
+                ],
+            )
+        }
+    }
 }

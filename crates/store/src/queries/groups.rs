@@ -240,16 +240,11 @@ pub(crate) async fn user_groups(
     scope: &Scope,
     user_id: &UserId,
 ) -> Result<Vec<Group>, Error> {
-    users_read::get_user(db, tenant, scope, user_id).await?;
+    users_read::ensure_visible(db, tenant, scope, user_id).await?;
     let sql = format!(
-        "SELECT {} FROM groups gr JOIN group_members g ON g.tenant_id = gr.tenant_id \
-         AND g.group_id = gr.group_id WHERE g.tenant_id = $1 AND g.user_id = $2 \
-         ORDER BY gr.name, gr.group_id",
-        COLUMNS
-            .split(", ")
-            .map(|c| format!("gr.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "SELECT {COLUMNS} FROM groups WHERE tenant_id = $1 AND group_id IN \
+         (SELECT g.group_id FROM group_members g WHERE g.tenant_id = $1 AND g.user_id = $2) \
+         ORDER BY name, group_id"
     );
     let rows = db
         .query(&sql, args![tenant.as_str(), user_id.as_str()])

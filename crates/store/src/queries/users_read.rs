@@ -181,6 +181,26 @@ pub(crate) async fn read_view(
     row.as_ref().map(view_from_row).transpose()
 }
 
+/// `User not found` unless `scope` sees the user: without reading the user's view.
+pub(crate) async fn ensure_visible(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    scope: &Scope,
+    user_id: &UserId,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT 1 AS one FROM users u {} WHERE u.tenant_id = $1 AND u.user_id = $3",
+        membership_join(scope)
+    );
+    db.query_opt(
+        &sql,
+        args![tenant.as_str(), scope_app(scope), user_id.as_str()],
+    )
+    .await?
+    .map(|_| ())
+    .ok_or_else(user_not_found)
+}
+
 pub(crate) async fn get_user(
     db: &mut Db<'_>,
     tenant: &TenantId,
@@ -235,7 +255,7 @@ pub(crate) async fn list_users(
     scope: &Scope,
     query: &ListQuery,
 ) -> Result<(Vec<UserView>, u64), Error> {
-    let (filter, bounds) = prefix_filter(query.prefix.as_deref(), 5);
+    let (filter, bounds) = filter_sql::prefix_filter(query.prefix.as_deref(), 5);
     let dir = if query.descending { "DESC" } else { "ASC" };
     // With a prefix the matches are few: sort them rather than walk the sort index (the
     // no-op expressions keep SQLite from choosing that walk).
@@ -418,7 +438,7 @@ async fn count_filtered(
             2,
         ),
     };
-    let (filter, bounds) = prefix_filter(prefix, first);
+    let (filter, bounds) = filter_sql::prefix_filter(prefix, first);
     let mut a = vec![Arg::from(tenant.as_str())];
     if let Scope::Members(app) = scope {
         a.push(Arg::from(app.as_str()));
@@ -441,7 +461,7 @@ async fn count_searched(
         Scope::Members(_) => "JOIN",
         Scope::Tenant(_) => "LEFT JOIN",
     };
-    let (prefix_sql, bounds) = prefix_filter(prefix, 3);
+    let (prefix_sql, bounds) = filter_sql::prefix_filter(prefix, 3);
     let search = filter_sql::condition(filter, db.dialect(), 3 + bounds.len());
     let sql = format!(
         "SELECT COUNT(*) AS n FROM users u {join} user_apps m ON m.tenant_id = u.tenant_id \
@@ -453,31 +473,4 @@ async fn count_searched(
     a.extend(search.binds.iter().map(filter_sql::Bind::arg));
     let row = db.query_one(&sql, &a).await?;
     Ok(u64::try_from(row.int("n")?).unwrap_or_default())
-}
-
-/// The `search_prefix` condition: a range on the primary email key or phone, so the
-/// unique indexes serve it. Binds start at `$first`.
-fn prefix_filter(prefix: Option<&str>, first: usize) -> (String, Vec<String>) {
-    match prefix {
-        None => (String::new(), Vec::new()),
-        Some(p) => {
-            let lower = p.to_lowercase();
-            let top = char::MAX;
-            let (a, b, c, d) = (first, first + 1, first + 2, first + 3);
-            // Two index ranges, unioned: an OR would let the planner scan the tenant.
-            (
-                format!(
-                    " AND u.user_id IN (\
-                     SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.email_key >= ${a} AND p.email_key < ${b} \
-                     UNION ALL SELECT p.user_id FROM users p WHERE p.tenant_id = $1 AND p.phone_number >= ${c} AND p.phone_number < ${d})"
-                ),
-                vec![
-                    lower.clone(),
-                    format!("{lower}{top}"),
-                    p.to_owned(),
-                    format!("{p}{top}"),
-                ],
-            )
-        }
-    }
 }

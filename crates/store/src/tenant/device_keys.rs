@@ -30,7 +30,7 @@ impl TenantStore {
     pub async fn device_keys(&self, app: &AppId, user: &UserId) -> Result<Vec<DeviceKey>, Error> {
         let o = self.owner(app, user);
         let mut db = self.backend().read().await?;
-        keys::check_member(&mut db, &o).await?;
+        o.ensure_member(&mut db).await?;
         keys::list_keys(&mut db, &o).await
     }
 
@@ -42,7 +42,7 @@ impl TenantStore {
     ) -> Result<DeviceKey, Error> {
         let o = self.owner(app, user);
         let mut db = self.backend().read().await?;
-        keys::check_member(&mut db, &o).await?;
+        o.ensure_member(&mut db).await?;
         keys::get_key(&mut db, &o, key_id, false).await
     }
 
@@ -57,7 +57,7 @@ impl TenantStore {
         let o = self.owner(app, user);
         let now = now_ms();
         in_tx!(self.backend(), db => {
-            keys::check_member(&mut db, &o).await?;
+            o.ensure_member(&mut db).await?;
             keys::update_key(&mut db, &o, key_id, |k| change.apply(k, now)).await?
         })
     }
@@ -73,7 +73,7 @@ impl TenantStore {
         let o = self.owner(app, user);
         let now = now_ms();
         in_tx!(self.backend(), db => {
-            keys::check_member(&mut db, &o).await?;
+            o.ensure_member(&mut db).await?;
             keys::update_key(&mut db, &o, key_id, |k| {
                 k.status = status;
                 k.updated_at = now;
@@ -90,7 +90,7 @@ impl TenantStore {
     ) -> Result<(), Error> {
         let o = self.owner(app, user);
         let mut db = self.backend().write().await?;
-        keys::check_member(&mut db, &o).await?;
+        o.ensure_member(&mut db).await?;
         keys::delete_key(&mut db, &o, key_id).await
     }
 }

@@ -195,7 +195,32 @@ struct UserPage<'a> {
     result: Vec<super::view::UserJson<'a>>,
 }
 
-pub(crate) fn whole_number(name: &str, raw: &str) -> Result<u64, String> {
+/// `page_offset` (default 0) and `page_limit` (default `default_limit`, at most
+/// `PAGE_LIMIT_MAX`); a bad one adds a problem that names it.
+pub(crate) fn paging(
+    offset: Option<&str>,
+    limit: Option<&str>,
+    default_limit: u64,
+    problems: &mut Vec<String>,
+) -> (u64, u64) {
+    let offset = offset.map_or(Ok(0), |v| whole_number("page_offset", v));
+    let limit = limit.map_or(Ok(default_limit), |v| {
+        whole_number("page_limit", v).and_then(|n| {
+            (n <= PAGE_LIMIT_MAX)
+                .then_some(n)
+                .ok_or_else(|| format!("page_limit must be at most {PAGE_LIMIT_MAX}"))
+        })
+    });
+    let mut take = |r: Result<u64, String>| {
+        r.unwrap_or_else(|e| {
+            problems.push(e);
+            0
+        })
+    };
+    (take(offset), take(limit))
+}
+
+fn whole_number(name: &str, raw: &str) -> Result<u64, String> {
     let value = raw.trim();
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{name} must be a non-negative integer"));
@@ -226,27 +251,12 @@ fn search_filter(search: Option<&str>, scope: &Scope) -> Result<Option<Filter>, 
 fn list_query(p: &ListParams, scope: &Scope) -> Result<ListQuery, ApiError> {
     let filter = search_filter(p.search.as_deref(), scope)?;
     let mut problems = Vec::new();
-    let offset = match p.page_offset.as_deref() {
-        None => 0,
-        Some(v) => whole_number("page_offset", v).unwrap_or_else(|e| {
-            problems.push(e);
-            0
-        }),
-    };
-    let limit = match p.page_limit.as_deref() {
-        None => PAGE_LIMIT_DEFAULT,
-        Some(v) => match whole_number("page_limit", v) {
-            Ok(n) if n <= PAGE_LIMIT_MAX => n,
-            Ok(_) => {
-                problems.push(format!("page_limit must be at most {PAGE_LIMIT_MAX}"));
-                0
-            }
-            Err(e) => {
-                problems.push(e);
-                0
-            }
-        },
-    };
+    let (offset, limit) = paging(
+        p.page_offset.as_deref(),
+        p.page_limit.as_deref(),
+        PAGE_LIMIT_DEFAULT,
+        &mut problems,
+    );
     let sort = match p.sort_field.as_deref() {
         None | Some("created_at") | Some("organization_added_at") => SortField::CreatedAt,
         Some("email") => SortField::Email,
