@@ -195,6 +195,10 @@ pub mod rules {
     password_rule!(PasswordsCreate => [apps(Action::Create), own(Action::Create), authenticators(Action::Create)]);
     password_rule!(PasswordsEdit => [apps(Action::Edit), own(Action::Edit), authenticators(Action::Edit)]);
     rule!(
+        /// `POST /roster/v1/reset` deletes every user of the tenant: admin tokens only.
+        Reset => [users(Action::Delete)], admin_only = true
+    );
+    rule!(
         /// `DELETE /v1/manage/users/{id}` needs an admin token.
         UsersDelete => [users(Action::Delete)], admin_only = true
     );

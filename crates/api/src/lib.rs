@@ -126,7 +126,14 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal.into_response()
         }));
 
-    let (routes, _) = routes_with_docs().split_for_parts();
+    let (mut routes, _) = routes_with_docs().split_for_parts();
+    // A Roster extension, outside the published API: only when the operator allows it.
+    if state.resets.is_some() {
+        routes = routes.route(
+            "/roster/v1/reset",
+            axum::routing::post(routes::reset::reset),
+        );
+    }
     routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

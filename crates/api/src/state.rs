@@ -16,4 +16,6 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     /// Failed client authentications at the token endpoint.
     pub throttle: Arc<ClientThrottle>,
+    /// With `--allow-reset`: the seed to restore on `POST /roster/v1/reset`.
+    pub resets: Option<Arc<crate::routes::reset::Resets>>,
 }

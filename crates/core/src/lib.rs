@@ -11,6 +11,7 @@ pub mod password;
 pub mod permission;
 pub mod principal;
 pub mod secret;
+pub mod seed;
 pub mod session;
 pub mod signing_key;
 pub mod time;

@@ -26,6 +26,11 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Apply a seed file (YAML or JSON) to the database and exit, without serving.
+    Seed {
+        /// The seed file.
+        file: std::path::PathBuf,
+    },
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(AdminCommand),

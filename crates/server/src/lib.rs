@@ -5,5 +5,6 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod connections;
+pub mod seed;
 pub mod serve;
 pub mod telemetry;

@@ -1,7 +1,7 @@
 use clap::Parser;
 use roster_server::cli::{Cli, Command};
 use roster_server::config::Config;
-use roster_server::{admin, serve, telemetry};
+use roster_server::{admin, seed, serve, telemetry};
 use std::process::ExitCode;
 
 /// jemalloc with its background purging: memory freed after a burst of large requests
@@ -53,13 +53,20 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Admin(command) => admin::run(command, &config).await,
+            Command::Seed { file } => seed::run(&file, &config).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("roster: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<seed::Invalid>() {
+            Some(invalid) => {
+                eprintln!("{invalid}");
+                ExitCode::from(2)
+            }
+            None => {
+                eprintln!("roster: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

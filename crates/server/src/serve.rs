@@ -3,14 +3,17 @@
 use crate::bootstrap;
 use crate::config::Config;
 use crate::connections;
+use crate::seed;
 use anyhow::Context;
 use roster_api::hasher::Hasher;
 use roster_api::key_file::KeyFile;
+use roster_api::routes::reset::Resets;
 use roster_api::throttle::ClientThrottle;
 use roster_api::{AppState, KeyRing};
 use roster_core::time::Clock;
 use roster_store::{Store, StoreOptions};
 use secrecy::ExposeSecret;
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +37,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
+    // A bad seed is refused before anything else happens.
+    let mut plan = config.seed.as_deref().map(seed::load).transpose()?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -48,6 +53,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot load the token signing key")?,
     );
+    let hasher = Hasher::new(config.password_hashing)
+        .map_err(|e| anyhow::anyhow!("password hashing: {e}"))?;
+    let mut seeded = HashMap::new();
+    if let (Some(plan), Some(path)) = (&mut plan, &config.seed) {
+        let ids = seed::apply(&store, &hasher, path, plan).await?;
+        seeded = ids
+            .into_iter()
+            .zip(std::mem::take(&mut plan.tenants))
+            .collect();
+        tracing::info!(tenants = seeded.len(), "seed applied");
+    }
     match &config.bootstrap {
         Some(creds) => {
             bootstrap::ensure_configured(&store, creds)
@@ -67,8 +83,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.connections.max_connections,
         config.db_max_connections,
     );
-    let hasher = Hasher::new(config.password_hashing)
-        .map_err(|e| anyhow::anyhow!("password hashing: {e}"))?;
     let app = roster_api::router(AppState {
         store: store.clone(),
         keys,
@@ -77,6 +91,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         throttle: Arc::new(ClientThrottle::new(
             NonZeroU32::new(config.token_failure_limit).unwrap_or(NonZeroU32::MIN),
         )),
+        resets: config.allow_reset.then(|| Arc::new(Resets::new(seeded))),
     });
     tracing::info!(
         addr = %local,

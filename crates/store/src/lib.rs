@@ -16,9 +16,10 @@ mod sqlite;
 mod tenant;
 
 use backend::{in_tx, Backend, Counters, Database};
-use queries::{clients, common, keys, tenants};
+use queries::{clients, common, keys, seed, tenants};
 use roster_core::app::{App, ClientCredentials, Tenant};
 use roster_core::secret::SecretHash;
+use roster_core::seed::{ApplyError, SeedPlan};
 use roster_core::signing_key::SigningKeyRecord;
 use roster_core::{ClientId, StoreError, TenantId};
 use std::sync::atomic::Ordering;
@@ -104,6 +105,19 @@ impl Store {
         secret: &SecretHash,
     ) -> Result<Option<(Tenant, App)>, StoreError> {
         in_tx!(self.backend(), db => tenants::create_default_tenant_with_client(&mut db, client_id, secret).await?)
+    }
+
+    /// Applies a seed in one transaction: all of it or, on the first refused entry,
+    /// nothing. The plan's users learn their stored ids. Returns each tenant's id.
+    pub async fn apply_seed(&self, plan: &mut SeedPlan) -> Result<Vec<TenantId>, ApplyError> {
+        let now = roster_core::time::now_ms();
+        let mut db = self.backend().begin().await?;
+        let mut ids = Vec::with_capacity(plan.tenants.len());
+        for tenant in &mut plan.tenants {
+            ids.push(seed::apply_tenant(&mut db, tenant, now).await?);
+        }
+        db.commit().await?;
+        Ok(ids)
     }
 
     /// Looks a client up by id across tenants: only the token endpoint may do this,

@@ -3,11 +3,12 @@
 
 use crate::backend::{in_tx, Backend, Database};
 use crate::queries::{
-    apps, clients, passwords, refresh_tokens, users_create, users_read, users_write,
+    apps, clients, passwords, refresh_tokens, seed, users_create, users_read, users_write,
 };
 use roster_core::app::{App, Client, NewApp, NewClient};
 use roster_core::password::{Failures, NewPassword, StoredPassword};
 use roster_core::secret::SecretHash;
+use roster_core::seed::{ApplyError, TenantPlan};
 use roster_core::session::{Rotation, REFRESH_TTL_MS};
 use roster_core::user::{
     Created, Identity, ListQuery, Lookup, Membership, NewUser, Scope, User, UserStatus, UserView,
@@ -114,6 +115,16 @@ impl TenantStore {
     ) -> Result<(), StoreError> {
         let mut db = self.backend().write().await?;
         clients::delete_client(&mut db, &self.tenant, app_id, client_id).await
+    }
+
+    /// In one transaction: deletes every user and group of the tenant, keeping apps and
+    /// clients, then applies the tenant's part of the seed again. The users deleted.
+    pub async fn reset(&self, plan: Option<&mut TenantPlan>) -> Result<u64, ApplyError> {
+        let now = roster_core::time::now_ms();
+        let mut db = self.backend().begin().await?;
+        let deleted = seed::reset_tenant(&mut db, &self.tenant, plan, now).await?;
+        db.commit().await?;
+        Ok(deleted)
     }
 
     /// Creates the user, or links an existing tenant user with the same primary email,

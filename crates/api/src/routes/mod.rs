@@ -4,6 +4,7 @@ pub mod groups;
 pub mod health;
 pub mod oidc;
 pub mod password_auth;
+pub mod reset;
 pub mod users;
 
 /// RFC 3339 with milliseconds, as Transmit writes date-time fields.

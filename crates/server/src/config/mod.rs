@@ -203,6 +203,26 @@ pub struct Options {
     #[arg(long, global = true, env = "ROSTER_READY_FILE", value_name = "FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ready_file: Option<PathBuf>,
+
+    /// Seed file (YAML or JSON) applied at start: tenants, clients with fixed credentials,
+    /// apps, users and groups (README, "Seed files").
+    #[arg(long, global = true, env = "ROSTER_SEED", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<PathBuf>,
+
+    /// Serve `POST /roster/v1/reset` (admin token): clears the tenant's users back to the
+    /// seed. For test suites; off by default.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_ALLOW_RESET",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_reset: Option<bool>,
 }
 
 /// How long a client connection may stay silent, and how many may be open.
@@ -241,6 +261,8 @@ pub struct Config {
     pub key_file: Option<PathBuf>,
     /// Where the URL goes once the server is ready.
     pub ready_file: Option<PathBuf>,
+    pub seed: Option<PathBuf>,
+    pub allow_reset: bool,
     /// Argon2id cost of new password hashes (existing hashes keep their own).
     pub password_hashing: HashParams,
 }
@@ -337,6 +359,8 @@ impl Config {
             token_failure_limit,
             key_file: o.key_file,
             ready_file: o.ready_file,
+            seed: o.seed,
+            allow_reset: o.allow_reset.unwrap_or(false),
             password_hashing,
         })
     }

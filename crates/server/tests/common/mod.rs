@@ -76,6 +76,7 @@ impl TestApp {
         let admin = Self::management_client(&store, &tenant).await;
         let clock = Arc::new(Clock::default());
         let router = roster_api::router(AppState {
+            resets: None,
             store: store.clone(),
             keys: keys.clone(),
             hasher: Arc::new(Hasher::new(FAST_HASHING).unwrap()),

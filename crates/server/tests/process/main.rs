@@ -8,3 +8,4 @@ mod hostile;
 mod key_file;
 mod lifecycle;
 mod ready;
+mod seed;

@@ -11,6 +11,7 @@ pub(crate) mod groups;
 pub(crate) mod keys;
 pub(crate) mod passwords;
 pub(crate) mod refresh_tokens;
+pub(crate) mod seed;
 pub(crate) mod tenants;
 pub(crate) mod users_create;
 pub(crate) mod users_read;

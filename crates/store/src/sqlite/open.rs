@@ -32,6 +32,9 @@ fn migrations() -> Migrations<'static> {
         )),
         M::up(include_str!("../../migrations/sqlite/0008_groups.sql")),
         M::up(include_str!("../../migrations/sqlite/0009_device_keys.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/0010_statement_counts.sql"
+        )),
     ])
 }
 
