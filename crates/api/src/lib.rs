@@ -55,8 +55,17 @@ pub(crate) fn routes_with_docs() -> OpenApiRouter<AppState> {
         .routes(routes!(oidc::discovery_cis))
         .routes(routes!(apps::create_app, apps::list_apps))
         .routes(routes!(apps::get_app, apps::update_app, apps::delete_app))
-        .routes(routes!(apps::create_client, apps::list_clients))
-        .routes(routes!(apps::get_client, apps::delete_client))
+        .routes(routes!(apps::list_apps_brief))
+        .routes(routes!(
+            apps::clients::create_client,
+            apps::clients::list_clients,
+            apps::clients::delete_clients
+        ))
+        .routes(routes!(
+            apps::clients::get_client,
+            apps::clients::update_client,
+            apps::clients::delete_client
+        ))
         .routes(routes!(users::create_user, users::lookup::list_users))
         .routes(routes!(users::lookup::count_users))
         .routes(routes!(users::bulk::bulk_create))

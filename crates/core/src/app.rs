@@ -28,6 +28,31 @@ pub struct PasswordConfiguration {
     #[serde(rename = "requireMFA")]
     pub require_mfa: bool,
     pub notify_on_password_update: bool,
+    /// The password emails' look (`MessageConfiguration`): Roster sends no email, and
+    /// keeps what is set so that the configuration reads back as written.
+    pub message: MessageConfiguration,
+}
+
+/// Transmit's `MessageConfiguration`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MessageConfiguration {
+    pub primary_color: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl Default for MessageConfiguration {
+    fn default() -> Self {
+        Self {
+            primary_color: "#000000".into(),
+            from: None,
+            subject: None,
+        }
+    }
 }
 
 impl Default for PasswordConfiguration {
@@ -47,6 +72,7 @@ impl Default for PasswordConfiguration {
             temp_password_validity_hours: 24,
             require_mfa: false,
             notify_on_password_update: false,
+            message: MessageConfiguration::default(),
         }
     }
 }
@@ -65,7 +91,7 @@ impl PasswordConfiguration {
         range("failuresExpireIn", self.failures_expire_in, 1, 525_600);
         range("resetValidityMinutes", self.reset_validity_minutes, 5, 60);
         range("passwordComplexity", self.password_complexity.into(), 1, 5);
-        range("passwordMinLength", self.password_min_length, 1, 14);
+        range("passwordMinLength", self.password_min_length, 5, 14);
         range(
             "blockPreviousPasswords",
             self.block_previous_passwords,
@@ -86,6 +112,19 @@ impl PasswordConfiguration {
             1,
             8760,
         );
+        let m = &self.message;
+        let texts = [
+            ("primaryColor", Some(&m.primary_color), 32),
+            ("from", m.from.as_ref(), 256),
+            ("subject", m.subject.as_ref(), 256),
+        ];
+        for (name, value, max) in texts {
+            if value.is_some_and(|v| v.chars().count() > max) {
+                errors.push(format!(
+                    "password_configuration.message.{name} must be at most {max} characters"
+                ));
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -106,6 +145,9 @@ pub struct AppSettings {
     pub login_uri: Option<String>,
     pub redirect_uris: Vec<String>,
     pub allow_public_signup: bool,
+    /// Who created the app (`created_by`): the admin client's id, `seed` or `roster`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

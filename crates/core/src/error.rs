@@ -17,6 +17,10 @@ pub enum StoreError {
     /// waiting for, briefly.
     #[error("the database is locked by another writer")]
     Busy,
+    /// The database cannot store a value the request carried (PostgreSQL refuses NUL
+    /// characters in text and JSON): the request's problem, not the server's.
+    #[error("{0}")]
+    Rejected(String),
     #[error("storage error: {0}")]
     Other(String),
 }
@@ -118,6 +122,7 @@ impl From<StoreError> for Error {
             StoreError::Busy => {
                 Error::Unavailable("the database is locked by another writer".into())
             }
+            StoreError::Rejected(m) => Error::Invalid(vec![m]),
             StoreError::Other(m) => Error::Internal(m),
         }
     }

@@ -55,6 +55,10 @@ pub fn map_sqlx_error(e: sqlx::Error) -> StoreError {
         }
         // A referenced row is missing (another tenant's, or deleted meanwhile).
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+        // character_not_in_repertoire, untranslatable_character: a NUL in text or JSON.
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+            StoreError::Rejected("a value holds a NUL character, which cannot be stored".into())
+        }
         e @ (sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)

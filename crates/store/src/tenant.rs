@@ -117,6 +117,26 @@ impl TenantStore {
         clients::delete_client(&mut db, &self.tenant, app_id, client_id).await
     }
 
+    /// Reads the client, applies `change` to its settings and writes them back, in one
+    /// transaction.
+    pub async fn update_client<F>(
+        &self,
+        app_id: &AppId,
+        client_id: &ClientId,
+        change: F,
+    ) -> Result<Client, Error>
+    where
+        F: FnOnce(&mut NewClient) -> Result<(), Error> + Send,
+    {
+        in_tx!(self.backend(), db => clients::update_client(&mut db, &self.tenant, app_id, client_id, change).await?)
+    }
+
+    /// Deletes every client of the app; the number deleted.
+    pub async fn delete_clients(&self, app_id: &AppId) -> Result<u64, StoreError> {
+        let mut db = self.backend().write().await?;
+        clients::delete_clients(&mut db, &self.tenant, app_id).await
+    }
+
     /// In one transaction: deletes every user and group of the tenant, keeping apps and
     /// clients, then applies the tenant's part of the seed again. The users deleted.
     pub async fn reset(&self, plan: Option<&mut TenantPlan>) -> Result<u64, ApplyError> {

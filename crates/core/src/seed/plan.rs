@@ -254,6 +254,7 @@ fn app(
         is_management: false,
         settings: AppSettings {
             description: entry.app_description,
+            created_by: Some("seed".into()),
             ..AppSettings::default()
         },
         password_config: entry.password_configuration.unwrap_or_default(),

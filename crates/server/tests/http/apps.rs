@@ -151,7 +151,7 @@ async fn app_validation_names_the_field() {
 }
 
 #[tokio::test]
-async fn app_names_conflict_with_409() {
+async fn app_names_conflict_with_409_on_create_and_400_on_update() {
     let app = TestApp::new().await;
     let admin = app.admin_token().await;
     app.create_app(&admin, "Shop").await;
@@ -176,7 +176,9 @@ async fn app_names_conflict_with_409() {
             Some(json!({"app_name": "Shop"})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
+    // updateApp documents no 409: the same code in a 400.
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["ts_error_code"], "APP_NAME_TAKEN");
 }
 
 #[tokio::test]
@@ -229,7 +231,8 @@ async fn clients_lifecycle() {
     let list = r.json();
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2, "default client and the new one");
-    assert!(list.iter().all(|c| c.get("client_secret").is_none()));
+    // Secrets are shown once: reads carry a mask in the required field.
+    assert!(list.iter().all(|c| c["client_secret"] == "********"));
 
     let r = app
         .call(
@@ -241,7 +244,7 @@ async fn clients_lifecycle() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["name"], "backend");
-    assert!(r.json().get("client_secret").is_none());
+    assert_eq!(r.json()["client_secret"], "********");
 
     // The new client gets tokens; after deletion it does not.
     let creds = crate::common::Credentials {
@@ -311,11 +314,175 @@ async fn client_validation_and_missing_apps() {
             Some(json!({"name": "x"})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // createAppClient and getAppClients document no 404: an unknown app is a 400.
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["message"][0], "appId names no app of this tenant");
     let r = app
         .call(
             Method::GET,
             "/cis/v1/applications/no-such-app/clients",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app
+        .call(
+            Method::POST,
+            &base,
+            Some(&admin),
+            Some(json!({"name": "x", "authentication_protocol": "saml", "sp_entity_id": "urn:x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json()["message"][0].as_str().unwrap().contains("SAML"));
+}
+
+/// Every field `ApiApp` and `ApiOidcClient` require is present, with Roster's values.
+#[tokio::test]
+async fn answers_carry_every_field_transmit_requires() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let shop = app.create_app(&admin, "Shop").await;
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/cis/v1/applications/{}", shop.app_id),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let view = r.json()["result"].clone();
+    for field in [
+        "app_id",
+        "tenant_id",
+        "app_name",
+        "app_description",
+        "logo",
+        "login_preferences",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "service_providers",
+        "authenticator_preferences",
+        "allow_public_signup",
+    ] {
+        assert!(view.get(field).is_some(), "ApiApp.{field} missing: {view}");
+    }
+    assert_eq!(view["created_by"], app.admin.client_id.as_str());
+    assert_eq!(view["authenticator_preferences"]["is_centralized"], false);
+    let password = &view["login_preferences"]["auth_methods"]["password"];
+    assert_eq!(password["message"]["primaryColor"], "#000000");
+    let brief = app
+        .call(Method::GET, "/cis/v1/applications/list", Some(&admin), None)
+        .await;
+    assert_eq!(brief.status, StatusCode::OK);
+    let names: Vec<_> = brief.json()["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["app_name"].clone())
+        .collect();
+    assert!(names.contains(&json!("Shop")), "{names:?}");
+
+    let r = app
+        .call(
+            Method::GET,
+            &format!(
+                "/cis/v1/applications/{}/clients/{}",
+                shop.app_id, shop.client_id
+            ),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let client = r.json();
+    for field in [
+        "app_id",
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "name",
+        "description",
+        "resources",
+        "created_at",
+        "updated_at",
+        "authentication_protocol",
+        "client_group_id",
+        "default_custom_claims",
+        "redirect_uris",
+        "device_authorization",
+        "ciba_authorization",
+        "supported_prompts",
+        "token_expiration",
+        "session_expiration",
+        "enforce_par",
+        "fapi_version_compliancy",
+    ] {
+        assert!(
+            client.get(field).is_some(),
+            "ApiOidcClient.{field} missing: {client}"
+        );
+    }
+    assert_eq!(client["token_expiration"]["access_token_ttl"], 3600);
+    assert_eq!(client["client_group_id"], shop.app_id.as_str());
+}
+
+#[tokio::test]
+async fn clients_update_and_delete_all() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let shop = app.create_app(&admin, "Shop").await;
+    let base = format!("/cis/v1/applications/{}/clients", shop.app_id);
+    let one = format!("{base}/{}", shop.client_id);
+    let change =
+        json!({"name": "renamed", "description": "d", "resources": ["https://api.shop.example"]});
+    let r = app
+        .call(Method::PUT, &one, Some(&admin), Some(change))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    assert_eq!(r.json()["name"], "renamed");
+    assert_eq!(r.json()["resources"], json!(["https://api.shop.example"]));
+    // The secret is unchanged: the client still gets tokens.
+    app.token_for(&shop).await;
+    let r = app
+        .call(Method::PUT, &one, Some(&admin), Some(json!({"name": ""})))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("{base}/nope"),
+            Some(&admin),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Delete all: the app's clients go and their tokens stop; the admin's own app and
+    // client are refused, so the caller cannot lock itself out.
+    let r = app.call(Method::DELETE, &base, Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app.call(Method::GET, &base, Some(&admin), None).await;
+    assert_eq!(r.json(), json!([]));
+    let r = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &shop.client_id),
+            ("client_secret", &shop.client_secret),
+        ])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let own_app = format!("/cis/v1/applications/{}/clients", app.admin.app_id);
+    let r = app.call(Method::DELETE, &own_app, Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let own = format!("{own_app}/{}", app.admin.client_id);
+    let r = app.call(Method::DELETE, &own, Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app
+        .call(
+            Method::DELETE,
+            "/cis/v1/applications/nope/clients",
             Some(&admin),
             None,
         )

@@ -215,14 +215,17 @@ async fn another_tenants_token_sees_404_not_403() {
             None,
         ),
         (
-            Method::GET,
+            Method::DELETE,
             format!("/cis/v1/applications/{}/clients", shop.app_id),
             None,
         ),
         (
-            Method::POST,
-            format!("/cis/v1/applications/{}/clients", shop.app_id),
-            Some(json!({"name": "x"})),
+            Method::PUT,
+            format!(
+                "/cis/v1/applications/{}/clients/{}",
+                shop.app_id, shop.client_id
+            ),
+            Some(json!({"name": "mine"})),
         ),
         (
             Method::GET,
@@ -246,6 +249,27 @@ async fn another_tenants_token_sees_404_not_403() {
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}");
         assert_eq!(r.json()["error_code"], 404);
+    }
+    // Client create and list document no 404: another tenant's app is answered exactly as
+    // an app that does not exist, with a 400.
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::POST, Some(json!({"name": "x"}))),
+    ] {
+        let theirs = format!("/cis/v1/applications/{}/clients", shop.app_id);
+        let r = app
+            .call(method.clone(), &theirs, Some(&other_token), body.clone())
+            .await;
+        let none = app
+            .call(
+                method,
+                "/cis/v1/applications/none/clients",
+                Some(&other_token),
+                body,
+            )
+            .await;
+        assert_eq!((r.status, r.json()), (none.status, none.json()));
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
     }
     let list = app
         .call(

@@ -219,6 +219,8 @@ async fn list_parameters_are_checked() {
         ("sort_field=", "sort_field"),
         ("sort_order=up", "sort_order"),
         ("sort_order=", "sort_order"),
+        // PostgreSQL cannot hold a NUL in text: refused before it gets there.
+        ("search_prefix=jo%00e&sort_field=email", "search_prefix"),
     ] {
         let r = ctx.get(&ctx.shop_token, &format!("{USERS}?{query}")).await;
         assert_bad_request(&r, field);
@@ -232,6 +234,20 @@ async fn list_parameters_are_checked() {
         .await;
     assert_bad_request(&r, "page_limit");
     assert_bad_request(&r, "sort_order");
+}
+
+/// A NUL inside a JSON string is valid JSON; SQLite stores it, PostgreSQL cannot. Either
+/// way the answer is a success or a 400 naming the problem, never a 500.
+#[tokio::test]
+async fn a_nul_in_stored_text_is_never_a_server_error() {
+    let ctx = Ctx::new().await;
+    let body = json!({"email": "nul@example.com", "custom_data": {"k": "a\u{0}b"}});
+    let r = ctx.post(&ctx.shop_token, USERS, body).await;
+    match r.status.as_u16() {
+        201 => {}
+        400 => assert_bad_request(&r, "a value holds a NUL character"),
+        other => panic!("{other}: {}", text(&r)),
+    }
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ pub(crate) fn management_app(tenant: &TenantId, now: i64) -> App {
         is_management: true,
         settings: AppSettings {
             description: Some("Manages the tenant: admin tokens".into()),
+            created_by: Some("roster".into()),
             ..AppSettings::default()
         },
         password_config: PasswordConfiguration::default(),

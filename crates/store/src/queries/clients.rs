@@ -202,3 +202,54 @@ pub(crate) async fn client_credentials(
         resources: from_json(&row.text("resources")?)?,
     }))
 }
+
+/// In a transaction: reads the client, applies `change`, writes its settings back.
+pub(crate) async fn update_client<F>(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    app_id: &AppId,
+    client_id: &ClientId,
+    change: F,
+) -> Result<Client, roster_core::Error>
+where
+    F: FnOnce(&mut NewClient) -> Result<(), roster_core::Error> + Send,
+{
+    let client = get_client(db, tenant, app_id, client_id).await?;
+    let mut input = NewClient {
+        name: client.name,
+        description: client.description,
+        redirect_uris: client.redirect_uris,
+        resources: client.resources,
+    };
+    change(&mut input)?;
+    let (uris, resources) = (to_json(&input.redirect_uris)?, to_json(&input.resources)?);
+    db.execute(
+        "UPDATE clients SET name = $4, description = $5, redirect_uris = $6, resources = $7, \
+         updated_at = $8 WHERE tenant_id = $1 AND app_id = $2 AND client_id = $3",
+        args![
+            tenant.as_str(),
+            app_id.as_str(),
+            client_id.as_str(),
+            &input.name,
+            &input.description,
+            &uris,
+            &resources,
+            now_ms()
+        ],
+    )
+    .await?;
+    Ok(get_client(db, tenant, app_id, client_id).await?)
+}
+
+/// Deletes every client of the app; the number deleted.
+pub(crate) async fn delete_clients(
+    db: &mut Db<'_>,
+    tenant: &TenantId,
+    app_id: &AppId,
+) -> Result<u64, StoreError> {
+    db.execute(
+        "DELETE FROM clients WHERE tenant_id = $1 AND app_id = $2",
+        args![tenant.as_str(), app_id.as_str()],
+    )
+    .await
+}

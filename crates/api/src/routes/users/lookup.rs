@@ -277,6 +277,9 @@ fn list_query(p: &ListParams, scope: &Scope) -> Result<ListQuery, ApiError> {
             false
         }
     };
+    if p.search_prefix.as_deref().is_some_and(|s| s.contains('\0')) {
+        problems.push("search_prefix must not contain NUL characters".into());
+    }
     if !problems.is_empty() {
         return Err(ApiError::BadRequest(problems));
     }
