@@ -544,3 +544,36 @@ async fn the_documented_seeds_apply_and_the_worked_example_holds() {
     let admin = access_token(&server, "ci-admin", "ci-admin-secret-0123456789").await;
     assert_eq!(reset(&server, &admin).await.0, 200);
 }
+
+/// A reset applies the tenant's whole seed again: a seeded app deleted through the API
+/// comes back, with its users.
+#[tokio::test]
+async fn reset_brings_back_a_deleted_seeded_app() {
+    let (_dir, db, names, seed) = setup();
+    let server = serve(&db, Some(&seed), &["--allow-reset"]);
+    let admin = access_token(&server, &names.admin, "admin-secret-0123456789").await;
+    let blog_id = |apps: &Value| {
+        apps["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["app_name"] == "Blog")
+            .map(|a| a["app_id"].as_str().unwrap().to_owned())
+    };
+    let (_, apps) = get(&server, "/cis/v1/applications", &admin).await;
+    let old = blog_id(&apps).unwrap();
+    let url = server.url(&format!("/cis/v1/applications/{old}"));
+    let r = reqwest::Client::new()
+        .delete(url)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(reset(&server, &admin).await.0, 200);
+    let (_, apps) = get(&server, "/cis/v1/applications", &admin).await;
+    let new = blog_id(&apps).expect("Blog is back");
+    assert_ne!(new, old);
+    let (_, users) = get(&server, &format!("/cis/v1/users?app_id={new}"), &admin).await;
+    assert_eq!(users["result"][0]["username"], "ann", "{users}");
+}
