@@ -92,13 +92,11 @@ pub async fn apply(
 }
 
 async fn hash_passwords(store: &Store, hasher: &Hasher, plan: &mut SeedPlan) -> anyhow::Result<()> {
-    let tenants = store.list_tenants().await?;
     for t in &mut plan.tenants {
-        let tenant = tenants
-            .iter()
-            .filter(|s| s.name == t.name)
-            .min_by_key(|s| s.created_at)
-            .map(|s| store.tenant(&s.tenant_id));
+        let tenant = store
+            .find_tenant(&t.name)
+            .await?
+            .map(|id| store.tenant(&id));
         let apps = match &tenant {
             Some(scoped) => scoped.list_apps().await?,
             None => Vec::new(),

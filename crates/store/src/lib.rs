@@ -92,6 +92,11 @@ impl Store {
         tenants::list_tenants(&mut self.backend().read_fresh().await?).await
     }
 
+    /// The tenant a seed names, if it exists (`Default` is the first start's tenant).
+    pub async fn find_tenant(&self, name: &str) -> Result<Option<TenantId>, StoreError> {
+        tenants::find_by_name(&mut self.backend().read_fresh().await?, name).await
+    }
+
     /// The bootstrap tenant, created if missing.
     pub async fn ensure_default_tenant(&self) -> Result<Tenant, StoreError> {
         tenants::ensure_default_tenant(&mut self.backend().write().await?).await

@@ -83,8 +83,9 @@ impl TenantStore {
         in_tx!(self.backend(), db => clients::insert_client(&mut db, &self.tenant, app_id, &client_id, input, secret).await?)
     }
 
-    /// Creates a client with a chosen id, or resets its secret if it already belongs to
-    /// this app; a client id used by another app or tenant is a conflict.
+    /// Creates a client with a chosen id, or gives it this secret and name if it already
+    /// belongs to this app (writing nothing when it has them); a client id used by another
+    /// app or tenant is a conflict.
     pub async fn put_client(
         &self,
         app_id: &AppId,

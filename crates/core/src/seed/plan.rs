@@ -6,6 +6,7 @@ use crate::app::{AppSettings, NewApp, NewClient, PasswordConfiguration};
 use crate::group::{GroupChange, GroupInput};
 use crate::password::{check, Credentials, PasswordHash, PolicyInput};
 use crate::secret::SecretHash;
+use crate::user::input::text;
 use crate::user::{CreateUserInput, NewUser};
 use crate::{ClientId, Error};
 use serde_json::Value;
@@ -106,17 +107,6 @@ fn first(path: &str, e: Error) -> SeedError {
     SeedError::new(path, message)
 }
 
-fn text(path: String, value: &str, max: usize) -> Result<(), SeedError> {
-    let n = value.chars().count();
-    if value.trim().is_empty() || n > max || value.chars().any(char::is_control) {
-        return Err(SeedError::new(
-            path,
-            format!("must be 1 to {max} characters, without control characters"),
-        ));
-    }
-    Ok(())
-}
-
 impl SeedFile {
     /// Checks every entry; the first problem is the error.
     pub fn plan(self, now: i64) -> Result<SeedPlan, SeedError> {
@@ -125,7 +115,7 @@ impl SeedFile {
         let mut tenants = Vec::new();
         for (t, entry) in self.tenants.into_iter().enumerate() {
             let path = format!("tenants[{t}]");
-            text(format!("{path}.name"), &entry.name, TENANT_NAME_MAX)?;
+            text("name", &entry.name, TENANT_NAME_MAX).map_err(|m| SeedError::new(&path, m))?;
             if !names.insert(entry.name.clone()) {
                 return Err(SeedError::new(
                     format!("{path}.name"),

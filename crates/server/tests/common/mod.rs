@@ -178,14 +178,18 @@ impl TestApp {
         .await
     }
 
+    /// The client-credentials grant with `creds`, whatever it answers.
+    pub async fn client_credentials(&self, creds: &Credentials) -> Response {
+        self.token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &creds.client_id),
+            ("client_secret", &creds.client_secret),
+        ])
+        .await
+    }
+
     pub async fn token_for(&self, creds: &Credentials) -> String {
-        let r = self
-            .token_request(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &creds.client_id),
-                ("client_secret", &creds.client_secret),
-            ])
-            .await;
+        let r = self.client_credentials(creds).await;
         assert_eq!(
             r.status,
             StatusCode::OK,

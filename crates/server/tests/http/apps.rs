@@ -275,13 +275,7 @@ async fn clients_lifecycle() {
         r.json(),
         json!({"message": "Client not found", "error_code": 404})
     );
-    let r = app
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &creds.client_id),
-            ("client_secret", &creds.client_secret),
-        ])
-        .await;
+    let r = app.client_credentials(&creds).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -465,13 +459,7 @@ async fn clients_update_and_delete_all() {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let r = app.call(Method::GET, &base, Some(&admin), None).await;
     assert_eq!(r.json(), json!([]));
-    let r = app
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &shop.client_id),
-            ("client_secret", &shop.client_secret),
-        ])
-        .await;
+    let r = app.client_credentials(&shop).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let own_app = format!("/cis/v1/applications/{}/clients", app.admin.app_id);
     let r = app.call(Method::DELETE, &own_app, Some(&admin), None).await;
@@ -503,12 +491,6 @@ async fn deleting_an_app_revokes_its_clients() {
         None,
     )
     .await;
-    let r = app
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &shop.client_id),
-            ("client_secret", &shop.client_secret),
-        ])
-        .await;
+    let r = app.client_credentials(&shop).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }

@@ -119,17 +119,18 @@ pub(crate) async fn put_client(
     secret: &SecretHash,
 ) -> Result<Client, StoreError> {
     require_app(db, tenant, app_id).await?;
-    // An existing client of this app gets the new secret; one of another app or tenant is
-    // left alone, and then nothing is written.
+    // An existing client of this app gets the new secret and name, and is not written when
+    // it has them already; one of another app or tenant is left alone.
     let then = " ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
-                updated_at = excluded.updated_at \
-                WHERE clients.tenant_id = excluded.tenant_id AND clients.app_id = excluded.app_id";
+                name = excluded.name, updated_at = excluded.updated_at \
+                WHERE clients.tenant_id = excluded.tenant_id AND clients.app_id = excluded.app_id \
+                AND (clients.secret_hash <> excluded.secret_hash OR clients.name <> excluded.name)";
     let key = (tenant, app_id, client_id);
-    let written = write_client_row(db, key, input, secret, now_ms(), then).await?;
-    if written == 0 {
-        return Err(StoreError::Conflict(UniqueKey::ClientId));
+    write_client_row(db, key, input, secret, now_ms(), then).await?;
+    match get_client(db, tenant, app_id, client_id).await {
+        Err(StoreError::NotFound) => Err(StoreError::Conflict(UniqueKey::ClientId)),
+        found => found,
     }
-    get_client(db, tenant, app_id, client_id).await
 }
 
 pub(crate) async fn list_clients(

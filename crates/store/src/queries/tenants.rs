@@ -63,6 +63,23 @@ pub(crate) async fn list_tenants(db: &mut Db<'_>) -> Result<Vec<Tenant>, StoreEr
     .collect()
 }
 
+/// The tenant a seed names: `Default` is the first start's tenant (found by its slug),
+/// any other name is matched exactly (the oldest, should two share it).
+pub(crate) async fn find_by_name(
+    db: &mut Db<'_>,
+    name: &str,
+) -> Result<Option<TenantId>, StoreError> {
+    let row = if name == "Default" {
+        let sql = "SELECT tenant_id FROM tenants WHERE slug = $1";
+        db.query_opt(sql, args![DEFAULT_SLUG]).await?
+    } else {
+        let sql = "SELECT tenant_id FROM tenants WHERE name = $1 ORDER BY created_at LIMIT 1";
+        db.query_opt(sql, args![name]).await?
+    };
+    row.map(|r| r.text("tenant_id").map(TenantId::from_string))
+        .transpose()
+}
+
 pub(crate) async fn ensure_default_tenant(db: &mut Db<'_>) -> Result<Tenant, StoreError> {
     db.execute(
         "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4) \

@@ -2,7 +2,7 @@
 //! function runs in the caller's transaction: a seed is applied whole or not at all. What
 //! already matches the plan is not written, so applying a plan twice changes nothing.
 
-use super::clients::insert_client_row;
+use super::clients::put_client;
 use super::common::{from_json, placeholders, to_json};
 use super::groups::insert_group;
 use super::{apps, tenants};
@@ -42,17 +42,9 @@ pub(super) fn refused(path: &str, e: Error) -> ApplyError {
 
 /// The tenant named by the plan (`Default` is the first start's tenant), made if missing.
 async fn tenant(db: &mut Db<'_>, name: &str) -> Result<TenantId, StoreError> {
-    if name == "Default" {
-        return Ok(tenants::ensure_default_tenant(db).await?.tenant_id);
-    }
-    let row = db
-        .query_opt(
-            "SELECT tenant_id FROM tenants WHERE name = $1 ORDER BY created_at LIMIT 1",
-            args![name],
-        )
-        .await?;
-    match row {
-        Some(row) => Ok(TenantId::from_string(row.text("tenant_id")?)),
+    match tenants::find_by_name(db, name).await? {
+        Some(id) => Ok(id),
+        None if name == "Default" => Ok(tenants::ensure_default_tenant(db).await?.tenant_id),
         None => Ok(tenants::create_tenant(db, name, None).await?.tenant_id),
     }
 }
@@ -83,14 +75,14 @@ async fn apply_into(
         )
     })?;
     for c in &plan.management_clients {
-        client(db, tenant, &management.app_id, c, now).await?;
+        client(db, tenant, &management.app_id, c).await?;
     }
     let stored = apps::list_apps(db, tenant).await?;
     let mut ids: Vec<Vec<UserId>> = Vec::with_capacity(plan.apps.len());
     for a in 0..plan.apps.len() {
         let app = app(db, tenant, &stored, &plan.apps[a]).await?;
         for c in &plan.apps[a].clients {
-            client(db, tenant, &app.app_id, c, now).await?;
+            client(db, tenant, &app.app_id, c).await?;
         }
         let app_ids = users::users(db, tenant, &app, &mut plan.apps, a, &ids, now).await?;
         ids.push(app_ids);
@@ -107,34 +99,16 @@ async fn client(
     tenant: &TenantId,
     app_id: &AppId,
     c: &ClientPlan,
-    now: i64,
 ) -> Result<(), ApplyError> {
-    let row = db
-        .query_opt(
-            "SELECT tenant_id, app_id, secret_hash, name FROM clients WHERE client_id = $1",
-            args![c.client_id.as_str()],
-        )
-        .await?;
-    let Some(row) = row else {
-        let (id, input, secret) = (&c.client_id, &c.input, &c.secret);
-        insert_client_row(db, tenant, app_id, id, input, secret, now).await?;
-        return Ok(());
-    };
-    if row.text("tenant_id")? != tenant.as_str() || row.text("app_id")? != app_id.as_str() {
-        return Err(entry(
+    match put_client(db, tenant, app_id, &c.client_id, &c.input, &c.secret).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::Conflict(_)) => Err(entry(
             &c.path,
             "client_id",
             "is the id of a client of another app",
-        ));
+        )),
+        Err(e) => Err(e.into()),
     }
-    if row.text("secret_hash")? != c.secret.as_str() || row.text("name")? != c.input.name {
-        db.execute(
-            "UPDATE clients SET secret_hash = $2, name = $3, updated_at = $4 WHERE client_id = $1",
-            args![c.client_id.as_str(), c.secret.as_str(), &c.input.name, now],
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// The ordinary app of that name, made if missing or brought to the plan's settings.
