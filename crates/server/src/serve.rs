@@ -7,6 +7,7 @@ use crate::seed;
 use anyhow::Context;
 use roster_api::hasher::Hasher;
 use roster_api::key_file::KeyFile;
+use roster_api::revocation::RECHECK;
 use roster_api::routes::reset::Resets;
 use roster_api::throttle::ClientThrottle;
 use roster_api::{AppState, KeyRing};
@@ -79,6 +80,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         }
     }
+    background(&store);
     let cap = connections::connection_cap(
         config.connections.max_connections,
         config.db_max_connections,
@@ -115,6 +117,33 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The store's upkeep: deleting the users resets leave behind (once at start too, for what
+/// a crash left), and following the resets other processes on the database make (nodes on
+/// PostgreSQL, a second server on a SQLite file).
+fn background(store: &Store) {
+    let purging = store.clone();
+    tokio::spawn(async move {
+        loop {
+            match purging.purge_retired().await {
+                Ok(_) => purging.retired_key().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete a reset tenant's old users");
+                    tokio::time::sleep(RECHECK).await;
+                }
+            }
+        }
+    });
+    let following = store.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(RECHECK).await;
+            if let Err(e) = following.refresh_tenant_keys().await {
+                tracing::warn!(error = %e, "could not read which tenants were reset");
+            }
+        }
+    });
 }
 
 /// The key file's sealing key, when one is configured.

@@ -121,4 +121,5 @@ impl Counters {
 pub(crate) struct Database {
     pub(crate) backend: Backend,
     pub(crate) counters: Counters,
+    pub(crate) tenants: crate::tenant_keys::TenantKeys,
 }

@@ -14,9 +14,10 @@ mod postgres;
 mod queries;
 mod sqlite;
 mod tenant;
+mod tenant_keys;
 
 use backend::{in_tx, Backend, Counters, Database};
-use queries::{clients, common, keys, seed, tenants};
+use queries::{clients, common, keys, retired, seed, tenants};
 use roster_core::app::{App, ClientCredentials, Tenant};
 use roster_core::secret::SecretHash;
 use roster_core::seed::{ApplyError, SeedPlan};
@@ -28,6 +29,9 @@ use std::sync::Arc;
 pub use error::map_sqlx_error;
 pub use options::StoreOptions;
 pub use tenant::TenantStore;
+
+/// The pause between two batches of a purge.
+const PURGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// The database, chosen from its URL; a cheap handle to clone.
 #[derive(Clone)]
@@ -43,6 +47,7 @@ impl Store {
             db: Arc::new(Database {
                 backend,
                 counters: Counters::default(),
+                tenants: Default::default(),
             }),
         })
     }
@@ -60,9 +65,43 @@ impl Store {
         self.db.counters.lost_races.load(Ordering::Relaxed)
     }
 
-    /// Applies the backend's pending migrations.
+    /// Applies the backend's pending migrations, then reads which tenants were moved.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        self.backend().migrate().await
+        self.backend().migrate().await?;
+        self.refresh_tenant_keys().await
+    }
+
+    /// Reads again which key each reset tenant is stored under: what another node (on
+    /// PostgreSQL) reset shows on this one from then on.
+    pub async fn refresh_tenant_keys(&self) -> Result<(), StoreError> {
+        let moved = tenants::moved(&mut self.backend().read_fresh().await?).await?;
+        self.db.tenants.replace(moved);
+        Ok(())
+    }
+
+    /// Deletes what resets left behind under retired keys, a batch of users per
+    /// transaction; the number of keys purged.
+    pub async fn purge_retired(&self) -> Result<usize, StoreError> {
+        let keys = retired::retired(&mut self.backend().read_fresh().await?).await?;
+        for key in &keys {
+            loop {
+                let mut db = self.backend().begin().await?;
+                let more = retired::purge_batch(&mut db, key).await?;
+                db.commit().await?;
+                if !more {
+                    break;
+                }
+                // The requests' writes first: they wait at most one batch.
+                tokio::time::sleep(PURGE_PAUSE).await;
+            }
+        }
+        Ok(keys.len())
+    }
+
+    /// Waits until a reset on this node retires a key (at once if one did since the last
+    /// call).
+    pub async fn retired_key(&self) {
+        self.db.tenants.retired().await;
     }
 
     /// A round trip to the database, for readiness checks.
@@ -74,9 +113,10 @@ impl Store {
         self.backend().close().await
     }
 
-    /// The handle for one tenant's data.
+    /// The handle for one tenant's data, by the tenant's public id.
     pub fn tenant(&self, tenant_id: &TenantId) -> TenantStore {
-        TenantStore::new(self.db.clone(), tenant_id.clone())
+        let key = self.db.tenants.key(tenant_id);
+        TenantStore::new(self.db.clone(), tenant_id.clone(), key)
     }
 
     pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
@@ -94,7 +134,8 @@ impl Store {
 
     /// The tenant a seed names, if it exists (`Default` is the first start's tenant).
     pub async fn find_tenant(&self, name: &str) -> Result<Option<TenantId>, StoreError> {
-        tenants::find_by_name(&mut self.backend().read_fresh().await?, name).await
+        let found = tenants::find_by_name(&mut self.backend().read_fresh().await?, name).await?;
+        Ok(found.map(|t| t.public))
     }
 
     /// The bootstrap tenant, created if missing.

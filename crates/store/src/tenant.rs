@@ -23,16 +23,30 @@ mod groups;
 #[derive(Clone)]
 pub struct TenantStore {
     db: Arc<Database>,
+    /// The id tokens and answers carry.
     tenant: TenantId,
+    /// The key the tenant's rows are stored under (`tenant` until a reset moves them).
+    key: TenantId,
 }
 
 impl TenantStore {
-    pub(crate) fn new(db: Arc<Database>, tenant: TenantId) -> Self {
-        Self { db, tenant }
+    pub(crate) fn new(db: Arc<Database>, tenant: TenantId, key: TenantId) -> Self {
+        Self { db, tenant, key }
     }
 
     pub fn tenant_id(&self) -> &TenantId {
         &self.tenant
+    }
+
+    /// The app as answers show it: with the tenant's public id.
+    fn app(&self, mut app: App) -> App {
+        app.tenant_id = self.tenant.clone();
+        app
+    }
+
+    fn client(&self, mut client: Client) -> Client {
+        client.tenant_id = self.tenant.clone();
+        client
     }
 
     fn backend(&self) -> &Backend {
@@ -45,15 +59,18 @@ impl TenantStore {
         input: &NewApp,
         first_client: Option<(&NewClient, &SecretHash)>,
     ) -> Result<(App, Option<Client>), StoreError> {
-        in_tx!(self.backend(), db => apps::create_app(&mut db, &self.tenant, input, first_client).await?)
+        let (app, client): (App, Option<Client>) = in_tx!(self.backend(), db => apps::create_app(&mut db, &self.key, input, first_client).await?)?;
+        Ok((self.app(app), client.map(|c| self.client(c))))
     }
 
     pub async fn list_apps(&self) -> Result<Vec<App>, StoreError> {
-        apps::list_apps(&mut self.backend().read().await?, &self.tenant).await
+        let apps = apps::list_apps(&mut self.backend().read().await?, &self.key).await?;
+        Ok(apps.into_iter().map(|a| self.app(a)).collect())
     }
 
     pub async fn get_app(&self, app_id: &AppId) -> Result<App, StoreError> {
-        apps::get_app(&mut self.backend().read().await?, &self.tenant, app_id).await
+        let app = apps::get_app(&mut self.backend().read().await?, &self.key, app_id).await?;
+        Ok(self.app(app))
     }
 
     /// Reads the app, applies `change` and writes it back in one transaction.
@@ -61,16 +78,19 @@ impl TenantStore {
     where
         F: FnOnce(&mut App) -> Result<(), Error> + Send,
     {
-        in_tx!(self.backend(), db => apps::update_app(&mut db, &self.tenant, app_id, change).await?)
+        let app: Result<App, Error> = in_tx!(self.backend(), db => apps::update_app(&mut db, &self.key, app_id, change).await?);
+        app.map(|a| self.app(a))
     }
 
     pub async fn delete_app(&self, app_id: &AppId) -> Result<(), StoreError> {
-        apps::delete_app(&mut self.backend().write().await?, &self.tenant, app_id).await
+        apps::delete_app(&mut self.backend().write().await?, &self.key, app_id).await
     }
 
     /// The tenant's management app, created if missing.
     pub async fn ensure_management_app(&self) -> Result<App, StoreError> {
-        apps::ensure_management_app(&mut self.backend().write().await?, &self.tenant).await
+        let app =
+            apps::ensure_management_app(&mut self.backend().write().await?, &self.key).await?;
+        Ok(self.app(app))
     }
 
     pub async fn create_client(
@@ -80,7 +100,8 @@ impl TenantStore {
         secret: &SecretHash,
     ) -> Result<Client, StoreError> {
         let client_id = ClientId::generate();
-        in_tx!(self.backend(), db => clients::insert_client(&mut db, &self.tenant, app_id, &client_id, input, secret).await?)
+        let client: Client = in_tx!(self.backend(), db => clients::insert_client(&mut db, &self.key, app_id, &client_id, input, secret).await?)?;
+        Ok(self.client(client))
     }
 
     /// Creates a client with a chosen id, or gives it this secret and name if it already
@@ -93,11 +114,14 @@ impl TenantStore {
         input: &NewClient,
         secret: &SecretHash,
     ) -> Result<Client, StoreError> {
-        in_tx!(self.backend(), db => clients::put_client(&mut db, &self.tenant, app_id, client_id, input, secret).await?)
+        let client: Client = in_tx!(self.backend(), db => clients::put_client(&mut db, &self.key, app_id, client_id, input, secret).await?)?;
+        Ok(self.client(client))
     }
 
     pub async fn list_clients(&self, app_id: &AppId) -> Result<Vec<Client>, StoreError> {
-        clients::list_clients(&mut self.backend().read().await?, &self.tenant, app_id).await
+        let clients =
+            clients::list_clients(&mut self.backend().read().await?, &self.key, app_id).await?;
+        Ok(clients.into_iter().map(|c| self.client(c)).collect())
     }
 
     pub async fn get_client(
@@ -106,7 +130,8 @@ impl TenantStore {
         client_id: &ClientId,
     ) -> Result<Client, StoreError> {
         let mut db = self.backend().read().await?;
-        clients::get_client(&mut db, &self.tenant, app_id, client_id).await
+        let client = clients::get_client(&mut db, &self.key, app_id, client_id).await?;
+        Ok(self.client(client))
     }
 
     pub async fn delete_client(
@@ -115,7 +140,7 @@ impl TenantStore {
         client_id: &ClientId,
     ) -> Result<(), StoreError> {
         let mut db = self.backend().write().await?;
-        clients::delete_client(&mut db, &self.tenant, app_id, client_id).await
+        clients::delete_client(&mut db, &self.key, app_id, client_id).await
     }
 
     /// Reads the client, applies `change` to its settings and writes them back, in one
@@ -129,22 +154,26 @@ impl TenantStore {
     where
         F: FnOnce(&mut NewClient) -> Result<(), Error> + Send,
     {
-        in_tx!(self.backend(), db => clients::update_client(&mut db, &self.tenant, app_id, client_id, change).await?)
+        let client: Result<Client, Error> = in_tx!(self.backend(), db => clients::update_client(&mut db, &self.key, app_id, client_id, change).await?);
+        client.map(|c| self.client(c))
     }
 
     /// Deletes every client of the app; the number deleted.
     pub async fn delete_clients(&self, app_id: &AppId) -> Result<u64, StoreError> {
         let mut db = self.backend().write().await?;
-        clients::delete_clients(&mut db, &self.tenant, app_id).await
+        clients::delete_clients(&mut db, &self.key, app_id).await
     }
 
-    /// In one transaction: deletes every user and group of the tenant, keeping apps and
-    /// clients, then applies the tenant's part of the seed again. The users deleted.
+    /// In one transaction: the tenant loses every user and the groups the seed does not
+    /// declare, keeps apps and clients, and gets its part of the seed applied again. The
+    /// users lost; their rows are deleted in the background ([`crate::Store::purge_retired`]).
+    /// Handles made before the reset still name the old key: use a new one.
     pub async fn reset(&self, plan: Option<&mut TenantPlan>) -> Result<u64, ApplyError> {
         let now = roster_core::time::now_ms();
         let mut db = self.backend().begin().await?;
-        let deleted = seed::reset_tenant(&mut db, &self.tenant, plan, now).await?;
+        let (key, deleted) = seed::reset_tenant(&mut db, &self.key, plan, now).await?;
         db.commit().await?;
+        self.db.tenants.moved_to(&self.tenant, &key);
         Ok(deleted)
     }
 
@@ -157,7 +186,7 @@ impl TenantStore {
     ) -> Result<(UserView, Created), Error> {
         match self.backend() {
             // SQLite has one writer: concurrent creates share its transactions.
-            Backend::Sqlite(sqlite, group) => group.create(sqlite, &self.tenant, app, input).await,
+            Backend::Sqlite(sqlite, group) => group.create(sqlite, &self.key, app, input).await,
             Backend::Postgres(_) => self.create_user_retrying(app, input).await,
         }
     }
@@ -174,7 +203,7 @@ impl TenantStore {
         loop {
             attempt += 1;
             let mut db = self.backend().begin().await?;
-            match users_create::create_one(&mut db, &self.tenant, app, input).await {
+            match users_create::create_one(&mut db, &self.key, app, input).await {
                 Ok(Ok(done)) => {
                     db.commit().await?;
                     self.backend().after_inserts(1);
@@ -195,7 +224,7 @@ impl TenantStore {
     ) -> Result<Vec<users_create::Outcome>, Error> {
         let refs: Vec<&NewUser> = inputs.iter().collect();
         let created: Result<_, Error> = in_tx!(self.backend(), db => {
-            users_create::create_batch(&mut db, &self.tenant, app, &refs).await?
+            users_create::create_batch(&mut db, &self.key, app, &refs).await?
         });
         self.backend().after_inserts(inputs.len());
         created
@@ -203,12 +232,12 @@ impl TenantStore {
 
     pub async fn get_user(&self, scope: &Scope, user_id: &UserId) -> Result<UserView, Error> {
         let mut db = self.backend().read().await?;
-        users_read::get_user(&mut db, &self.tenant, scope, user_id).await
+        users_read::get_user(&mut db, &self.key, scope, user_id).await
     }
 
     pub async fn find_user(&self, scope: &Scope, lookup: &Lookup) -> Result<UserView, Error> {
         let mut db = self.backend().read().await?;
-        users_read::find_user(&mut db, &self.tenant, scope, lookup).await
+        users_read::find_user(&mut db, &self.key, scope, lookup).await
     }
 
     /// One page of users and the number of all that match.
@@ -218,7 +247,7 @@ impl TenantStore {
         query: &ListQuery,
     ) -> Result<(Vec<UserView>, u64), Error> {
         let mut db = self.backend().read().await?;
-        users_read::list_users(&mut db, &self.tenant, scope, query).await
+        users_read::list_users(&mut db, &self.key, scope, query).await
     }
 
     /// How many users of the scope match `filter` (all of them without one).
@@ -228,7 +257,7 @@ impl TenantStore {
         filter: Option<&roster_core::filter::Filter>,
     ) -> Result<u64, Error> {
         let mut db = self.backend().read().await?;
-        users_read::count_users(&mut db, &self.tenant, scope, filter).await
+        users_read::count_users(&mut db, &self.key, scope, filter).await
     }
 
     /// Reads the user and the scope's membership, applies `change`, and writes both back
@@ -242,7 +271,7 @@ impl TenantStore {
     where
         F: FnOnce(&mut User, Option<&mut Membership>) -> Result<(), Error> + Send,
     {
-        in_tx!(self.backend(), db => users_write::update_user(&mut db, &self.tenant, scope, user_id, change).await?)
+        in_tx!(self.backend(), db => users_write::update_user(&mut db, &self.key, scope, user_id, change).await?)
     }
 
     /// Records a sign-in identity of the user (login flows), or refreshes its last use.
@@ -252,19 +281,19 @@ impl TenantStore {
         identity: &Identity,
     ) -> Result<(), Error> {
         let mut db = self.backend().write().await?;
-        users_write::record_identity(&mut db, &self.tenant, user_id, identity).await
+        users_write::record_identity(&mut db, &self.key, user_id, identity).await
     }
 
     /// Drops the user's membership of `app` with its app-level data.
     pub async fn remove_user_from_app(&self, app: &AppId, user_id: &UserId) -> Result<(), Error> {
         let mut db = self.backend().write().await?;
-        users_write::remove_user_from_app(&mut db, &self.tenant, app, user_id).await
+        users_write::remove_user_from_app(&mut db, &self.key, app, user_id).await
     }
 
     /// Deletes the user and everything hanging off it.
     pub async fn delete_user(&self, user_id: &UserId) -> Result<(), Error> {
         let mut db = self.backend().write().await?;
-        users_write::delete_user(&mut db, &self.tenant, user_id).await
+        users_write::delete_user(&mut db, &self.key, user_id).await
     }
 
     /// The user's password in the app: `None` when none is set, `NotFound` when the user is
@@ -275,10 +304,10 @@ impl TenantStore {
         user_id: &UserId,
     ) -> Result<Option<StoredPassword>, StoreError> {
         let mut db = self.backend().read().await?;
-        if !passwords::is_member(&mut db, &self.tenant, app, user_id).await? {
+        if !passwords::is_member(&mut db, &self.key, app, user_id).await? {
             return Err(StoreError::NotFound);
         }
-        passwords::get_password(&mut db, &self.tenant, app, user_id).await
+        passwords::get_password(&mut db, &self.key, app, user_id).await
     }
 
     /// Stores a first password, with `username` as the app-level login name when given, in
@@ -292,13 +321,13 @@ impl TenantStore {
         new: &NewPassword,
     ) -> Result<(), StoreError> {
         in_tx!(self.backend(), db => {
-            if !passwords::is_member(&mut db, &self.tenant, app, user_id).await? {
+            if !passwords::is_member(&mut db, &self.key, app, user_id).await? {
                 return Err(StoreError::NotFound);
             }
             if let Some(name) = username {
-                users_write::set_username(&mut db, &self.tenant, app, user_id, name).await?;
+                users_write::set_username(&mut db, &self.key, app, user_id, name).await?;
             }
-            passwords::insert_password(&mut db, &self.tenant, app, user_id, new).await?
+            passwords::insert_password(&mut db, &self.key, app, user_id, new).await?
         })
     }
 
@@ -312,7 +341,7 @@ impl TenantStore {
         new: &NewPassword,
     ) -> Result<(), StoreError> {
         let mut db = self.backend().write().await?;
-        passwords::replace_password(&mut db, &self.tenant, app, user_id, expected, new).await
+        passwords::replace_password(&mut db, &self.key, app, user_id, expected, new).await
     }
 
     /// Writes the failed-login state of the user's password in the app.
@@ -323,7 +352,7 @@ impl TenantStore {
         failures: &Failures,
     ) -> Result<(), StoreError> {
         let mut db = self.backend().write().await?;
-        passwords::set_failures(&mut db, &self.tenant, app, user_id, failures).await
+        passwords::set_failures(&mut db, &self.key, app, user_id, failures).await
     }
 
     /// A successful login, in one transaction: the failures start over, `last_auth` moves
@@ -337,9 +366,9 @@ impl TenantStore {
     ) -> Result<UserView, Error> {
         let scope = Scope::Members(app.clone());
         in_tx!(self.backend(), db => {
-            passwords::set_failures(&mut db, &self.tenant, app, user_id, &Failures::default()).await?;
-            users_write::record_identity(&mut db, &self.tenant, user_id, identity).await?;
-            users_write::update_user(&mut db, &self.tenant, &scope, user_id, |user, _| {
+            passwords::set_failures(&mut db, &self.key, app, user_id, &Failures::default()).await?;
+            users_write::record_identity(&mut db, &self.key, user_id, identity).await?;
+            users_write::update_user(&mut db, &self.key, &scope, user_id, |user, _| {
                 user.last_auth = Some(now);
                 if user.status == UserStatus::Pending {
                     user.status = UserStatus::Active;
@@ -372,8 +401,8 @@ impl TenantStore {
             now,
         };
         in_tx!(self.backend(), db => {
-            refresh_tokens::prune_sessions(&mut db, &self.tenant, user_id, app, now).await?;
-            refresh_tokens::insert(&mut db, &self.tenant, &token).await?
+            refresh_tokens::prune_sessions(&mut db, &self.key, user_id, app, now).await?;
+            refresh_tokens::insert(&mut db, &self.key, &token).await?
         })
     }
 
@@ -387,7 +416,7 @@ impl TenantStore {
         now: i64,
     ) -> Result<Rotation, StoreError> {
         in_tx!(self.backend(), db => {
-            refresh_tokens::rotate(&mut db, &self.tenant, client_id, presented, next, now, REFRESH_TTL_MS).await?
+            refresh_tokens::rotate(&mut db, &self.key, client_id, presented, next, now, REFRESH_TTL_MS).await?
         })
     }
 }

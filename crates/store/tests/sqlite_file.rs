@@ -107,6 +107,33 @@ async fn a_second_store_on_the_file_sees_the_first_ones_writes() {
     assert!(seen, "another process's write stayed invisible for 2 s");
 }
 
+/// A reset moves the tenant's rows to a fresh key: a store opened afterwards (a restart,
+/// or another process) finds them there, and one open before follows once it refreshes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_on_the_file_follow_a_reset_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = file_store(&dir).await;
+    let tenant = first.create_tenant("t").await.unwrap().tenant_id;
+    let before = file_store(&dir).await;
+    let t = first.tenant(&tenant);
+    t.create_user(None, &input(1)).await.unwrap();
+    t.reset(None).await.unwrap();
+    first
+        .tenant(&tenant)
+        .create_user(None, &input(2))
+        .await
+        .unwrap();
+    let count = |s: &Store| {
+        let t = s.tenant(&tenant);
+        async move { t.count_users(&Scope::Tenant(None), None).await.unwrap() }
+    };
+    assert_eq!(count(&first).await, 1);
+    let after = file_store(&dir).await;
+    assert_eq!(count(&after).await, 1);
+    before.refresh_tenant_keys().await.unwrap();
+    assert_eq!(count(&before).await, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_starts_on_one_file_all_migrate() {
     let dir = tempfile::tempdir().unwrap();

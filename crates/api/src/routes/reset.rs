@@ -36,14 +36,22 @@ pub(crate) async fn reset(
         return Err(ApiError::NotFound("Route not found".into()));
     };
     let mut plans = resets.plans.lock().await;
-    let plan = plans.get_mut(&auth.principal.tenant_id);
-    let deleted = auth.store.reset(plan).await.map_err(|e| match e {
-        ApplyError::Store(e) => ApiError::from(e),
-        // The seed applied at start; an entry refused now means the tenant's apps changed.
-        ApplyError::Entry(e) => {
-            tracing::error!(path = %e.path, "reset could not apply the seed again");
-            ApiError::Internal
-        }
-    })?;
+    let tenant = &auth.principal.tenant_id;
+    let plan = plans.get_mut(tenant);
+    // A handle made now, under the lock: an earlier reset may have moved the tenant since
+    // the request's handle was made.
+    let deleted = state
+        .store
+        .tenant(tenant)
+        .reset(plan)
+        .await
+        .map_err(|e| match e {
+            ApplyError::Store(e) => ApiError::from(e),
+            // The seed applied at start; an entry refused now means the tenant's apps changed.
+            ApplyError::Entry(e) => {
+                tracing::error!(path = %e.path, "reset could not apply the seed again");
+                ApiError::Internal
+            }
+        })?;
     Ok(Json(json!({ "deleted_users": deleted })))
 }

@@ -504,6 +504,71 @@ async fn reset_clears_users_keeps_clients_and_restores_the_seed() {
         login(&server, &names.client, &names.email, PASSWORD).await,
         200
     );
+
+    // A second reset at once; then a restart on the same database finds the tenant where
+    // the resets left it, with tokens from before still good.
+    let seeded_users = before["users"]["result"].as_array().unwrap().len();
+    let (status, body) = reset(&server, &admin).await;
+    assert_eq!(
+        (status, body["deleted_users"].clone()),
+        (200, json!(seeded_users))
+    );
+    server.stop();
+    let server = serve(&db, Some(&seed), &["--allow-reset"]);
+    let mut restarted = snapshot(&server, &admin).await;
+    strip(
+        &mut restarted,
+        &[
+            "created_at",
+            "updated_at",
+            "status_changed_at",
+            "password_information",
+        ],
+    );
+    assert_eq!(before, restarted);
+    let (status, _) = get(&server, "/cis/v1/users", &client).await;
+    assert_eq!(status, 200);
+}
+
+/// A second server on the same database (another node) follows a reset made through the
+/// first within the 2 s it re-reads which tenants moved.
+#[tokio::test]
+async fn a_second_server_on_the_database_follows_a_reset() {
+    let (_dir, db, names, seed) = setup();
+    let first = serve(&db, Some(&seed), &["--allow-reset"]);
+    let second = serve(&db, Some(&seed), &[]);
+    let admin = access_token(&first, &names.admin, "admin-secret-0123456789").await;
+    let client = access_token(&first, &names.client, "shop-secret-0123456789").await;
+    let seeded = user_count(&first, &admin).await;
+    let body = json!({"email": format!("extra.{}@example.com", names.admin)});
+    let (status, _) = send_json(Method::POST, first.url("/cis/v1/users"), &client, body).await;
+    assert_eq!(status, 201);
+    assert_eq!(user_count(&second, &admin).await, seeded + 1);
+    assert_eq!(reset(&first, &admin).await.0, 200);
+    assert_eq!(user_count(&first, &admin).await, seeded);
+    let mut followed = false;
+    for _ in 0..40 {
+        if user_count(&second, &admin).await == seeded {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        followed,
+        "the second server still shows the users from before the reset"
+    );
+    // What the second server writes now lands where the first one reads.
+    let body = json!({"email": format!("later.{}@example.com", names.admin)});
+    let (status, _) = send_json(Method::POST, second.url("/cis/v1/users"), &client, body).await;
+    assert_eq!(status, 201);
+    assert_eq!(user_count(&first, &admin).await, seeded + 1);
+}
+
+async fn user_count(server: &Server, admin: &str) -> usize {
+    let (status, body) = get(server, "/cis/v1/users?page_limit=5000", admin).await;
+    assert_eq!(status, 200, "{body}");
+    body["result"].as_array().unwrap().len()
 }
 
 /// The `yaml` block that follows `heading` in a document of the repository.

@@ -186,15 +186,16 @@ pub(crate) async fn client_credentials(
 ) -> Result<Option<ClientCredentials>, StoreError> {
     let row = db
         .query_opt(
-            "SELECT c.tenant_id, c.app_id, c.client_id, c.secret_hash, c.resources, a.name AS app_name, a.is_management \
+            "SELECT t.public_id, c.app_id, c.client_id, c.secret_hash, c.resources, a.name AS app_name, a.is_management \
              FROM clients c JOIN apps a ON a.tenant_id = c.tenant_id AND a.app_id = c.app_id \
+             JOIN tenants t ON t.tenant_id = c.tenant_id \
              WHERE c.client_id = $1",
             args![client_id],
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
     Ok(Some(ClientCredentials {
-        tenant_id: TenantId::from_string(row.text("tenant_id")?),
+        tenant_id: TenantId::from_string(row.text("public_id")?),
         app_id: AppId::from_string(row.text("app_id")?),
         app_name: row.text("app_name")?,
         is_management: row.bool("is_management")?,

@@ -11,6 +11,7 @@ pub(crate) mod groups;
 pub(crate) mod keys;
 pub(crate) mod passwords;
 pub(crate) mod refresh_tokens;
+pub(crate) mod retired;
 pub(crate) mod seed;
 pub(crate) mod tenants;
 pub(crate) mod users_create;

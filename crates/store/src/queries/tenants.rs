@@ -12,7 +12,7 @@ const DEFAULT_SLUG: &str = "default";
 
 fn tenant_from_row(row: &Row) -> Result<Tenant, StoreError> {
     Ok(Tenant {
-        tenant_id: TenantId::from_string(row.text("tenant_id")?),
+        tenant_id: TenantId::from_string(row.text("public_id")?),
         name: row.text("name")?,
         created_at: row.int("created_at")?,
     })
@@ -29,7 +29,8 @@ pub(crate) async fn create_tenant(
         created_at: now_ms(),
     };
     db.execute(
-        "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO tenants (tenant_id, public_id, name, slug, created_at) \
+         VALUES ($1, $1, $2, $3, $4)",
         args![
             tenant.tenant_id.as_str(),
             &tenant.name,
@@ -44,7 +45,8 @@ pub(crate) async fn create_tenant(
 pub(crate) async fn get_tenant(db: &mut Db<'_>, tenant: &TenantId) -> Result<Tenant, StoreError> {
     let row = db
         .query_one(
-            "SELECT tenant_id, name, created_at FROM tenants WHERE tenant_id = $1",
+            "SELECT public_id, name, created_at FROM tenants \
+             WHERE public_id = $1 AND retired_at IS NULL",
             args![tenant.as_str()],
         )
         .await?;
@@ -54,7 +56,8 @@ pub(crate) async fn get_tenant(db: &mut Db<'_>, tenant: &TenantId) -> Result<Ten
 /// Every tenant of the installation, oldest first.
 pub(crate) async fn list_tenants(db: &mut Db<'_>) -> Result<Vec<Tenant>, StoreError> {
     db.query(
-        "SELECT tenant_id, name, created_at FROM tenants ORDER BY created_at, tenant_id",
+        "SELECT public_id, name, created_at FROM tenants WHERE retired_at IS NULL \
+         ORDER BY created_at, public_id",
         &[],
     )
     .await?
@@ -63,27 +66,58 @@ pub(crate) async fn list_tenants(db: &mut Db<'_>) -> Result<Vec<Tenant>, StoreEr
     .collect()
 }
 
+/// A live tenant's public id and the key its rows are stored under.
+pub(crate) struct Located {
+    pub(crate) public: TenantId,
+    pub(crate) key: TenantId,
+}
+
 /// The tenant a seed names: `Default` is the first start's tenant (found by its slug),
 /// any other name is matched exactly (the oldest, should two share it).
 pub(crate) async fn find_by_name(
     db: &mut Db<'_>,
     name: &str,
-) -> Result<Option<TenantId>, StoreError> {
+) -> Result<Option<Located>, StoreError> {
     let row = if name == "Default" {
-        let sql = "SELECT tenant_id FROM tenants WHERE slug = $1";
+        let sql = "SELECT public_id, tenant_id FROM tenants WHERE slug = $1";
         db.query_opt(sql, args![DEFAULT_SLUG]).await?
     } else {
-        let sql = "SELECT tenant_id FROM tenants WHERE name = $1 ORDER BY created_at LIMIT 1";
+        let sql = "SELECT public_id, tenant_id FROM tenants \
+                   WHERE name = $1 AND retired_at IS NULL ORDER BY created_at LIMIT 1";
         db.query_opt(sql, args![name]).await?
     };
-    row.map(|r| r.text("tenant_id").map(TenantId::from_string))
-        .transpose()
+    row.map(|r| {
+        Ok(Located {
+            public: TenantId::from_string(r.text("public_id")?),
+            key: TenantId::from_string(r.text("tenant_id")?),
+        })
+    })
+    .transpose()
+}
+
+/// The live tenants whose rows are stored under another key than their public id (those
+/// reset since they were made).
+pub(crate) async fn moved(db: &mut Db<'_>) -> Result<Vec<Located>, StoreError> {
+    db.query(
+        "SELECT public_id, tenant_id FROM tenants \
+         WHERE retired_at IS NULL AND public_id <> tenant_id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Located {
+            public: TenantId::from_string(r.text("public_id")?),
+            key: TenantId::from_string(r.text("tenant_id")?),
+        })
+    })
+    .collect()
 }
 
 pub(crate) async fn ensure_default_tenant(db: &mut Db<'_>) -> Result<Tenant, StoreError> {
     db.execute(
-        "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO tenants (tenant_id, public_id, name, slug, created_at) \
+         VALUES ($1, $1, $2, $3, $4) ON CONFLICT DO NOTHING",
         args![
             TenantId::generate().as_str(),
             "Default",
@@ -94,7 +128,7 @@ pub(crate) async fn ensure_default_tenant(db: &mut Db<'_>) -> Result<Tenant, Sto
     .await?;
     let row = db
         .query_one(
-            "SELECT tenant_id, name, created_at FROM tenants WHERE slug = $1",
+            "SELECT public_id, name, created_at FROM tenants WHERE slug = $1",
             args![DEFAULT_SLUG],
         )
         .await?;
@@ -115,8 +149,8 @@ pub(crate) async fn create_default_tenant_with_client(
     };
     let inserted = db
         .execute(
-            "INSERT INTO tenants (tenant_id, name, slug, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO tenants (tenant_id, public_id, name, slug, created_at) \
+             VALUES ($1, $1, $2, $3, $4) ON CONFLICT DO NOTHING",
             args![tenant.tenant_id.as_str(), &tenant.name, DEFAULT_SLUG, now],
         )
         .await?;

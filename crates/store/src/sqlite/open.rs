@@ -35,6 +35,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/sqlite/0010_statement_counts.sql"
         )),
+        M::up(include_str!("../../migrations/sqlite/0011_tenant_keys.sql")),
     ])
 }
 

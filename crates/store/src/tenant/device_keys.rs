@@ -10,7 +10,7 @@ use roster_core::{AppId, Error, UserId};
 impl TenantStore {
     fn owner<'a>(&'a self, app: &'a AppId, user: &'a UserId) -> Owner<'a> {
         Owner {
-            tenant: &self.tenant,
+            tenant: &self.key,
             app,
             user,
         }

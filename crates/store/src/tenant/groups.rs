@@ -13,18 +13,18 @@ impl TenantStore {
     pub async fn create_group(&self, change: GroupChange) -> Result<Group, Error> {
         let group = change.create(now_ms());
         let mut db = self.backend().write().await?;
-        groups::insert_group(&mut db, &self.tenant, &group).await?;
+        groups::insert_group(&mut db, &self.key, &group).await?;
         Ok(group)
     }
 
     pub async fn list_groups(&self) -> Result<Vec<Group>, Error> {
         let mut db = self.backend().read().await?;
-        groups::list_groups(&mut db, &self.tenant).await
+        groups::list_groups(&mut db, &self.key).await
     }
 
     pub async fn get_group(&self, group_id: &GroupId) -> Result<Group, Error> {
         let mut db = self.backend().read().await?;
-        groups::get_group(&mut db, &self.tenant, group_id, false).await
+        groups::get_group(&mut db, &self.key, group_id, false).await
     }
 
     /// Applies `change` to the group in one transaction.
@@ -35,14 +35,14 @@ impl TenantStore {
     ) -> Result<Group, Error> {
         let now = now_ms();
         in_tx!(self.backend(), db => {
-            groups::update_group(&mut db, &self.tenant, group_id, |g| change.apply(g, now)).await?
+            groups::update_group(&mut db, &self.key, group_id, |g| change.apply(g, now)).await?
         })
     }
 
     /// Deletes the group with its memberships.
     pub async fn delete_group(&self, group_id: &GroupId) -> Result<(), Error> {
         let mut db = self.backend().write().await?;
-        groups::delete_group(&mut db, &self.tenant, group_id).await
+        groups::delete_group(&mut db, &self.key, group_id).await
     }
 
     /// Adds the tenant's users to the group, all or none.
@@ -53,7 +53,7 @@ impl TenantStore {
     ) -> Result<(), Error> {
         let now = now_ms();
         in_tx!(self.backend(), db => {
-            groups::add_members(&mut db, &self.tenant, group_id, user_ids, now).await?
+            groups::add_members(&mut db, &self.key, group_id, user_ids, now).await?
         })
     }
 
@@ -63,7 +63,7 @@ impl TenantStore {
         user_id: &UserId,
     ) -> Result<(), Error> {
         let mut db = self.backend().write().await?;
-        groups::remove_member(&mut db, &self.tenant, group_id, user_id).await
+        groups::remove_member(&mut db, &self.key, group_id, user_id).await
     }
 
     /// The members `scope` sees, by user id.
@@ -75,12 +75,12 @@ impl TenantStore {
         offset: u64,
     ) -> Result<Vec<UserView>, Error> {
         let mut db = self.backend().read().await?;
-        groups::members(&mut db, &self.tenant, scope, group_id, limit, offset).await
+        groups::members(&mut db, &self.key, scope, group_id, limit, offset).await
     }
 
     /// The groups of a user `scope` sees; 404 for any other.
     pub async fn user_groups(&self, scope: &Scope, user_id: &UserId) -> Result<Vec<Group>, Error> {
         let mut db = self.backend().read().await?;
-        groups::user_groups(&mut db, &self.tenant, scope, user_id).await
+        groups::user_groups(&mut db, &self.key, scope, user_id).await
     }
 }

@@ -14,6 +14,7 @@ mod device_keys;
 mod groups;
 mod installation;
 mod listing;
+mod reset;
 mod sessions;
 mod users;
 mod users_bulk;

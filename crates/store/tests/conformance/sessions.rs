@@ -25,12 +25,18 @@ async fn sessions_are_capped_per_user_and_app_and_rotations_stay_bounded() {
     let user = view.user.user_id;
     // 60 logins: only the newest 50 sessions survive.
     for i in 0..60 {
-        t.start_session(&app.app_id, &client, &user, &format!("login-{i}"), now + i)
+        let digest = format!("{}login-{i}", a.as_str());
+        t.start_session(&app.app_id, &client, &user, &digest, now + i)
             .await
             .unwrap();
     }
     let rotate = |presented: String, next: String, at: i64| {
         let (t, client) = (t.clone(), client.clone());
+        // Digests are unique across the installation: each run of the test its own.
+        let (presented, next) = (
+            format!("{}{presented}", a.as_str()),
+            format!("{}{next}", a.as_str()),
+        );
         async move {
             t.rotate_refresh_token(&client, &presented, &next, at)
                 .await

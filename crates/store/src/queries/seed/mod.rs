@@ -3,10 +3,11 @@
 //! already matches the plan is not written, so applying a plan twice changes nothing.
 
 use super::clients::put_client;
-use super::common::{from_json, placeholders, to_json};
+use super::common::{from_json, to_json};
 use super::groups::insert_group;
-use super::{apps, tenants};
-use crate::db::{args, Arg, Db};
+use super::tenants::Located;
+use super::{apps, retired, tenants};
+use crate::db::{args, Db};
 use roster_core::app::App;
 use roster_core::group::Group;
 use roster_core::seed::{AppPlan, ApplyError, ClientPlan, GroupPlan, SeedError, TenantPlan};
@@ -41,23 +42,31 @@ pub(super) fn refused(path: &str, e: Error) -> ApplyError {
 }
 
 /// The tenant named by the plan (`Default` is the first start's tenant), made if missing.
-async fn tenant(db: &mut Db<'_>, name: &str) -> Result<TenantId, StoreError> {
-    match tenants::find_by_name(db, name).await? {
-        Some(id) => Ok(id),
-        None if name == "Default" => Ok(tenants::ensure_default_tenant(db).await?.tenant_id),
-        None => Ok(tenants::create_tenant(db, name, None).await?.tenant_id),
+async fn tenant(db: &mut Db<'_>, name: &str) -> Result<Located, StoreError> {
+    if let Some(found) = tenants::find_by_name(db, name).await? {
+        return Ok(found);
     }
+    let made = match name {
+        "Default" => tenants::ensure_default_tenant(db).await?,
+        _ => tenants::create_tenant(db, name, None).await?,
+    };
+    // A tenant made now is stored under its public id.
+    Ok(Located {
+        key: made.tenant_id.clone(),
+        public: made.tenant_id,
+    })
 }
 
-/// Applies one tenant's part of a seed; the plan's users learn their stored ids.
+/// Applies one tenant's part of a seed; the plan's users learn their stored ids. Returns
+/// the tenant's public id.
 pub(crate) async fn apply_tenant(
     db: &mut Db<'_>,
     plan: &mut TenantPlan,
     now: i64,
 ) -> Result<TenantId, ApplyError> {
     let tenant = tenant(db, &plan.name).await?;
-    apply_into(db, &tenant, plan, now).await?;
-    Ok(tenant)
+    apply_into(db, &tenant.key, plan, now).await?;
+    Ok(tenant.public)
 }
 
 /// Management clients, apps with their clients and users, then groups.
@@ -228,51 +237,23 @@ async fn group(
     Ok(())
 }
 
-/// Deletes the tenant's users (their memberships, passwords, sessions, device keys and
-/// group memberships go with them) and the groups the seed does not declare (declared ones
-/// keep their ids), keeping apps and clients; then applies the tenant's part of the seed
-/// again, if there is one. The number of users deleted.
+/// Moves the tenant (stored under `key`) to a fresh key with its apps, clients and the
+/// groups the seed declares (with their ids), leaving its users and other groups behind
+/// under the retired key; then applies the tenant's part of the seed again, if there is
+/// one. Returns the new key and the number of users left behind.
 pub(crate) async fn reset_tenant(
     db: &mut Db<'_>,
-    tenant: &TenantId,
+    key: &TenantId,
     plan: Option<&mut TenantPlan>,
     now: i64,
-) -> Result<u64, ApplyError> {
+) -> Result<(TenantId, u64), ApplyError> {
     let keep: Vec<&str> = plan
         .as_ref()
         .map(|p| p.groups.iter().map(|g| g.name.as_str()).collect())
         .unwrap_or_default();
-    // Children first, each one range delete by tenant: cheaper than the cascade's probes
-    // per user.
-    for table in [
-        "group_members",
-        "device_keys",
-        "refresh_tokens",
-        "user_passwords",
-        "user_identities",
-        "user_apps",
-    ] {
-        let sql = format!("DELETE FROM {table} WHERE tenant_id = $1");
-        db.execute(&sql, args![tenant.as_str()]).await?;
-    }
-    let mut a = vec![Arg::from(tenant.as_str())];
-    a.extend(keep.iter().map(|n| Arg::from(*n)));
-    let sql = match keep.len() {
-        0 => "DELETE FROM groups WHERE tenant_id = $1".to_owned(),
-        n => format!(
-            "DELETE FROM groups WHERE tenant_id = $1 AND name NOT IN ({})",
-            placeholders(2, n)
-        ),
-    };
-    db.execute(&sql, &a).await?;
-    let deleted = db
-        .execute(
-            "DELETE FROM users WHERE tenant_id = $1",
-            args![tenant.as_str()],
-        )
-        .await?;
+    let (new, deleted) = retired::move_tenant(db, key, &keep, now).await?;
     if let Some(plan) = plan {
-        apply_into(db, tenant, plan, now).await?;
+        apply_into(db, &new, plan, now).await?;
     }
-    Ok(deleted)
+    Ok((new, deleted))
 }
