@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use roster_core::seed::{ApplyError, TenantPlan};
-use roster_core::TenantId;
+use roster_core::{StoreError, TenantId};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use tokio::sync::Mutex;
@@ -37,21 +37,29 @@ pub(crate) async fn reset(
     };
     let mut plans = resets.plans.lock().await;
     let tenant = &auth.principal.tenant_id;
-    let plan = plans.get_mut(tenant);
     // A handle made now, under the lock: an earlier reset may have moved the tenant since
     // the request's handle was made.
-    let deleted = state
+    let mut done = state
         .store
         .tenant(tenant)
-        .reset(plan)
-        .await
-        .map_err(|e| match e {
-            ApplyError::Store(e) => ApiError::from(e),
-            // The seed applied at start; an entry refused now means the tenant's apps changed.
-            ApplyError::Entry(e) => {
-                tracing::error!(path = %e.path, "reset could not apply the seed again");
-                ApiError::Internal
-            }
-        })?;
+        .reset(plans.get_mut(tenant))
+        .await;
+    if matches!(done, Err(ApplyError::Store(StoreError::NotFound))) {
+        // Another node (or server on the file) moved the tenant since this one last looked.
+        state.store.refresh_tenant_keys().await?;
+        done = state
+            .store
+            .tenant(tenant)
+            .reset(plans.get_mut(tenant))
+            .await;
+    }
+    let deleted = done.map_err(|e| match e {
+        ApplyError::Store(e) => ApiError::from(e),
+        // The seed applied at start; an entry refused now means the tenant's apps changed.
+        ApplyError::Entry(e) => {
+            tracing::error!(path = %e.path, "reset could not apply the seed again");
+            ApiError::Internal
+        }
+    })?;
     Ok(Json(json!({ "deleted_users": deleted })))
 }
