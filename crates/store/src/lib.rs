@@ -74,8 +74,9 @@ impl Store {
     /// Reads again which key each reset tenant is stored under: what another node (on
     /// PostgreSQL) reset shows on this one from then on.
     pub async fn refresh_tenant_keys(&self) -> Result<(), StoreError> {
+        let seen = self.db.tenants.local_moves();
         let moved = tenants::moved(&mut self.backend().read_fresh().await?).await?;
-        self.db.tenants.replace(moved);
+        self.db.tenants.replace(moved, seen);
         Ok(())
     }
 

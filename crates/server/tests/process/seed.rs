@@ -574,6 +574,105 @@ async fn a_second_server_on_the_database_follows_a_reset() {
     assert_eq!(user_count(&second, &admin).await, seeded + 1);
 }
 
+/// A seed of a few hundred users (past the size from which the store reads an app's
+/// members at once): a restart writes nothing, and edited entries are still applied.
+#[tokio::test]
+async fn a_large_seed_restarts_without_writes_and_applies_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&dir);
+    let names = Names::new();
+    let email = |i: usize| format!("u{i}.{}@example.com", names.admin);
+    let seed = |plan: &str, blog7: &str, password: &str| {
+        let shop: Vec<Value> = (0..150)
+            .map(|i| {
+                let mut u = json!({"email": email(i), "custom_data": {"n": i}});
+                if i == 5 {
+                    u["custom_data"]["plan"] = json!(plan);
+                }
+                if i == 0 {
+                    u["credentials"] = json!({"password": password, "force_replace": false});
+                }
+                u
+            })
+            .collect();
+        let blog: Vec<Value> = (0..10)
+            .map(|i| {
+                let username = if i == 7 {
+                    blog7.to_owned()
+                } else {
+                    format!("b{i}")
+                };
+                json!({"email": email(i), "username": username})
+            })
+            .collect();
+        json!({"tenants": [{
+            "name": names.tenant,
+            "management_clients": [{"client_id": names.admin, "client_secret": "admin-secret-0123456789"}],
+            "apps": [
+                {"app_name": "Shop", "users": shop,
+                 "clients": [{"client_id": names.client, "client_secret": "shop-secret-0123456789"}]},
+                {"app_name": "Blog", "users": blog},
+            ],
+        }]})
+        .to_string()
+    };
+    let path = write(&dir, "big.json", &seed("pro", "b7", PASSWORD));
+    assert_eq!(run(&["seed", path.to_str().unwrap()], &db).0, Some(0));
+    let server = serve(&db, Some(&path), &[]);
+    let admin = access_token(&server, &names.admin, "admin-secret-0123456789").await;
+    let first = snapshot(&server, &admin).await;
+    server.stop();
+    let server = serve(&db, Some(&path), &[]);
+    assert_eq!(snapshot(&server, &admin).await, first);
+    server.stop();
+
+    let changed = "Another&Pa55word-42";
+    let path = write(&dir, "big.json", &seed("team", "blogger7", changed));
+    let server = serve(&db, Some(&path), &[]);
+    let after = snapshot(&server, &admin).await;
+    let users = after["users"]["result"].as_array().unwrap();
+    assert_eq!(users.len(), 150);
+    let find = |i: usize| {
+        users
+            .iter()
+            .find(|u| u["email"]["value"] == json!(email(i)))
+            .unwrap()
+    };
+    assert_eq!(find(5)["custom_data"], json!({"n": 5, "plan": "team"}));
+    let before = first["users"]["result"].as_array().unwrap();
+    let old = |i: usize| {
+        before
+            .iter()
+            .find(|u| u["email"]["value"] == json!(email(i)))
+            .unwrap()
+    };
+    // Entries that did not change were not written.
+    assert_eq!(find(6), old(6));
+    let blog = after["apps"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["app_name"] == "Blog")
+        .unwrap()["app_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, members) = get(&server, &format!("/cis/v1/users?app_id={blog}"), &admin).await;
+    let usernames: Vec<_> = members["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
+    assert!(usernames.contains(&json!("blogger7")), "{usernames:?}");
+    assert!(!usernames.contains(&json!("b7")), "{usernames:?}");
+    assert_eq!(login(&server, &names.client, &email(0), changed).await, 200);
+    assert_eq!(
+        login(&server, &names.client, &email(0), PASSWORD).await,
+        401
+    );
+}
+
 async fn user_count(server: &Server, admin: &str) -> usize {
     let (status, body) = get(server, "/cis/v1/users?page_limit=5000", admin).await;
     assert_eq!(status, 200, "{body}");

@@ -188,7 +188,7 @@ pub(crate) async fn client_credentials(
         .query_opt(
             "SELECT t.public_id, c.app_id, c.client_id, c.secret_hash, c.resources, a.name AS app_name, a.is_management \
              FROM clients c JOIN apps a ON a.tenant_id = c.tenant_id AND a.app_id = c.app_id \
-             JOIN tenants t ON t.tenant_id = c.tenant_id \
+             JOIN tenants t ON t.tenant_id = c.tenant_id AND t.retired_at IS NULL \
              WHERE c.client_id = $1",
             args![client_id],
         )

@@ -23,10 +23,15 @@ pub(crate) async fn move_tenant(
     keep: &[&str],
     now: i64,
 ) -> Result<(TenantId, u64), StoreError> {
+    // PostgreSQL: a lock that lets the tenant's running writes (which hold a key-share
+    // lock on the row for their foreign keys) go on alongside.
+    let lock = match db.dialect() {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR NO KEY UPDATE",
+    };
     let sql = format!(
         "SELECT public_id, name, slug, created_at FROM tenants \
-         WHERE tenant_id = $1 AND retired_at IS NULL{}",
-        db.dialect().for_update()
+         WHERE tenant_id = $1 AND retired_at IS NULL{lock}"
     );
     let tenant = db.query_one(&sql, args![old.as_str()]).await?;
     let users = db
@@ -102,24 +107,37 @@ pub(crate) async fn retired(db: &mut Db<'_>) -> Result<Vec<TenantId>, StoreError
 /// and groups. Returns whether anything is left to delete. A live key is never touched.
 pub(crate) async fn purge_batch(db: &mut Db<'_>, key: &TenantId) -> Result<bool, StoreError> {
     // SQLite: in rowid (creation) order, so that the table's pages and those of the
-    // indexes led by creation order are rewritten once, not once per batch.
-    let order = match db.dialect() {
-        Dialect::Sqlite => "ORDER BY rowid",
-        Dialect::Postgres => "",
+    // indexes led by creation order are rewritten once, not once per batch. PostgreSQL:
+    // nodes purging the same key at once take different users.
+    let (order, lock) = match db.dialect() {
+        Dialect::Sqlite => ("ORDER BY rowid", ""),
+        Dialect::Postgres => ("", "FOR UPDATE SKIP LOCKED"),
     };
     let sql = format!(
         "DELETE FROM users WHERE tenant_id = $1 \
-         AND user_id IN (SELECT user_id FROM users WHERE tenant_id = $1 {order} LIMIT $2) \
+         AND user_id IN (SELECT user_id FROM users WHERE tenant_id = $1 {order} LIMIT $2 {lock}) \
          AND EXISTS (SELECT 1 FROM tenants WHERE tenant_id = $1 AND retired_at IS NOT NULL)"
     );
     let deleted = db.execute(&sql, args![key.as_str(), PURGE_BATCH]).await?;
     if deleted > 0 {
         return Ok(true);
     }
-    db.execute(
-        "DELETE FROM tenants WHERE tenant_id = $1 AND retired_at IS NOT NULL",
-        args![key.as_str()],
-    )
-    .await?;
-    Ok(false)
+    // Only once no user is left: never one cascade over what another node still deletes.
+    let gone = db
+        .execute(
+            "DELETE FROM tenants WHERE tenant_id = $1 AND retired_at IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1)",
+            args![key.as_str()],
+        )
+        .await?;
+    if gone > 0 {
+        return Ok(false);
+    }
+    let left = db
+        .query_opt(
+            "SELECT 1 AS one FROM users WHERE tenant_id = $1 LIMIT 1",
+            args![key.as_str()],
+        )
+        .await?;
+    Ok(left.is_some())
 }

@@ -15,6 +15,7 @@ use roster_core::user::UserId;
 use roster_core::{AppId, Error, GroupId, StoreError, TenantId};
 use std::collections::HashSet;
 
+mod members;
 mod users;
 
 /// Creates per statement batch, and identifiers per probe: within every backend's bind limit.

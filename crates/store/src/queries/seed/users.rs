@@ -1,6 +1,7 @@
 //! A seed's users: found by their identifiers in batches, created (or linked) in batches,
 //! and existing members brought to their entries.
 
+use super::members::Members;
 use super::{entry, refused, CREATE_BATCH, PROBE_BATCH};
 use crate::db::{Arg, Db};
 use crate::queries::common::placeholders;
@@ -9,7 +10,7 @@ use roster_core::app::App;
 use roster_core::password::NewPassword;
 use roster_core::seed::reconcile;
 use roster_core::seed::{AppPlan, ApplyError, UserPlan};
-use roster_core::user::{Created, Scope, UserId};
+use roster_core::user::{Created, Membership, Scope, User, UserId};
 use roster_core::{AppId, StoreError, TenantId};
 use std::collections::{HashMap, HashSet};
 
@@ -148,10 +149,14 @@ pub(super) async fn users(
         }
         ids[*u] = Some(view.user.user_id);
     }
+    let stored = Members::read(db, tenant, &app.app_id, ids.len() - fresh.len()).await?;
     let mut out = Vec::with_capacity(ids.len());
     for (u, id) in ids.into_iter().enumerate() {
         let id = id.ok_or_else(|| entry(&entries[u].path, "", "was not stored"))?;
-        if !fresh.contains(&u) {
+        let current = stored
+            .as_ref()
+            .is_some_and(|s| s.match_entry(&entries[u], &id, now));
+        if !fresh.contains(&u) && !current {
             bring(db, tenant, app, &entries[u], &id, now).await?;
         }
         out.push(id);
@@ -192,6 +197,22 @@ fn prepared(
     Ok(new)
 }
 
+/// The entry's fields on a stored member: the tenant-level ones when the entry owns the
+/// user (not a later app's entry for the same person), and this app's.
+pub(super) fn reconcile_member(
+    plan: &UserPlan,
+    user: &mut User,
+    membership: Option<&mut Membership>,
+    now: i64,
+) {
+    if plan.same_as.is_none() {
+        reconcile::tenant_level(&plan.new, user, now);
+    }
+    if let Some(m) = membership {
+        reconcile::app_level(&plan.new, m, now);
+    }
+}
+
 /// An existing member brought to its entry: the owner's tenant-level fields, this app's
 /// fields, and the password when the entry has one.
 async fn bring(
@@ -202,15 +223,9 @@ async fn bring(
     id: &UserId,
     now: i64,
 ) -> Result<(), ApplyError> {
-    let owner = plan.same_as.is_none();
     let scope = Scope::Members(app.app_id.clone());
     users_write::update_user(db, tenant, &scope, id, |user, membership| {
-        if owner {
-            reconcile::tenant_level(&plan.new, user, now);
-        }
-        if let Some(m) = membership {
-            reconcile::app_level(&plan.new, m, now);
-        }
+        reconcile_member(plan, user, membership, now);
         Ok(())
     })
     .await
