@@ -71,8 +71,9 @@ impl Store {
         self.refresh_tenant_keys().await
     }
 
-    /// Reads again which key each reset tenant is stored under: what another node (on
-    /// PostgreSQL) reset shows on this one from then on.
+    /// Reads again which key each reset tenant is stored under: what another process on
+    /// the database (a node on PostgreSQL, a server on the same SQLite file) reset shows on
+    /// this one from then on.
     pub async fn refresh_tenant_keys(&self) -> Result<(), StoreError> {
         let seen = self.db.tenants.local_moves();
         let moved = tenants::moved(&mut self.backend().read_fresh().await?).await?;
