@@ -5,8 +5,9 @@
 
 use roster_core::app::{AppSettings, NewApp, NewClient};
 use roster_core::secret::{ClientSecret, SecretHash};
+use roster_core::user::Scope;
 use roster_core::{ClientId, Error, PasswordConfiguration, StoreError, TenantId};
-use roster_store::{Store, StoreOptions};
+use roster_store::{Store, StoreOptions, TenantStore};
 use std::sync::Arc;
 
 mod clients;
@@ -57,6 +58,11 @@ pub(crate) fn new_client(name: &str) -> NewClient {
         redirect_uris: vec![],
         resources: vec!["https://api.example.com".into()],
     }
+}
+
+/// How many users the tenant has (an admin's unfiltered count).
+pub(crate) async fn tenant_users(t: &TenantStore) -> u64 {
+    t.count_users(&Scope::Tenant(None), None).await.unwrap()
 }
 
 pub(crate) fn hash() -> SecretHash {
