@@ -6,6 +6,7 @@ use crate::options::StoreOptions;
 use crate::postgres::PgBackend;
 use crate::sqlite::SqliteBackend;
 use roster_core::StoreError;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) enum Backend {
@@ -78,6 +79,26 @@ impl Backend {
         match self {
             Backend::Sqlite(b, _) => Ok(Db::Sqlite(b.begin().await?)),
             Backend::Postgres(b) => Ok(Db::PgTx(b.begin().await?)),
+        }
+    }
+
+    /// Runs `work`, which holds the database for long. SQLite runs its statements on the
+    /// calling thread: on a multi-threaded runtime the thread then leaves the workers for
+    /// the time, so that they, and the listener's I/O, go on meanwhile.
+    pub(crate) async fn long<T>(&self, work: impl Future<Output = T>) -> T {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        match (self, Handle::try_current()) {
+            (Backend::Sqlite(..), Ok(rt)) if rt.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| rt.block_on(work))
+            }
+            _ => work.await,
+        }
+    }
+
+    /// Like [`Self::after_inserts`], but waits for the statistics to be refreshed.
+    pub(crate) async fn after_bulk_inserts(&self, rows: usize) {
+        if let Backend::Postgres(b) = self {
+            b.after_bulk_inserts(rows).await;
         }
     }
 

@@ -88,8 +88,12 @@ impl Store {
         for key in &keys {
             loop {
                 let mut db = self.backend().begin().await?;
-                let more = retired::purge_batch(&mut db, key).await?;
-                db.commit().await?;
+                let batch = async {
+                    let more = retired::purge_batch(&mut db, key).await?;
+                    db.commit().await?;
+                    Ok::<_, StoreError>(more)
+                };
+                let more = self.backend().long(batch).await?;
                 if !more {
                     break;
                 }
@@ -161,10 +165,15 @@ impl Store {
         let now = roster_core::time::now_ms();
         let mut db = self.backend().begin().await?;
         let mut ids = Vec::with_capacity(plan.tenants.len());
+        let mut created = 0;
         for tenant in &mut plan.tenants {
-            ids.push(seed::apply_tenant(&mut db, tenant, now).await?);
+            let (id, new) = seed::apply_tenant(&mut db, tenant, now).await?;
+            ids.push(id);
+            created += new;
         }
         db.commit().await?;
+        // Before anything reads the new users: the next start compares them with the seed.
+        self.backend().after_bulk_inserts(created).await;
         Ok(ids)
     }
 

@@ -76,24 +76,39 @@ impl PgBackend {
     /// Keeps the planner's statistics of the user tables fresh as they grow, even where
     /// autovacuum is off: without them PostgreSQL plans for empty tables and scans.
     pub(crate) fn after_inserts(&self, rows: usize) {
-        let total = self.created.fetch_add(rows as u64, Ordering::Relaxed) + rows as u64;
-        let last = self.analyzed_at.load(Ordering::Relaxed);
-        if total - last >= (last / 5).max(1000)
-            && self
-                .analyzed_at
-                .compare_exchange(last, total, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if self.statistics_due(rows) {
             self.refresh_statistics();
         }
     }
 
     fn refresh_statistics(&self) {
         let pool = self.pool.clone();
-        tokio::spawn(async move {
-            if let Err(e) = sqlx::query("ANALYZE users, user_apps").execute(&pool).await {
-                tracing::warn!(error = %e, "could not refresh table statistics");
-            }
-        });
+        tokio::spawn(async move { refresh_statistics(&pool).await });
+    }
+
+    /// [`Self::after_inserts`] that returns once the statistics are refreshed: a seed's
+    /// users are read back at once, by the next start that compares them with the seed.
+    pub(crate) async fn after_bulk_inserts(&self, rows: usize) {
+        if self.statistics_due(rows) {
+            refresh_statistics(&self.pool).await;
+        }
+    }
+
+    /// Counts `rows` more; whether a fifth more rows (at least 1,000) were added since the
+    /// last refresh.
+    fn statistics_due(&self, rows: usize) -> bool {
+        let total = self.created.fetch_add(rows as u64, Ordering::Relaxed) + rows as u64;
+        let last = self.analyzed_at.load(Ordering::Relaxed);
+        total - last >= (last / 5).max(1000)
+            && self
+                .analyzed_at
+                .compare_exchange(last, total, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+async fn refresh_statistics(pool: &PgPool) {
+    if let Err(e) = sqlx::query("ANALYZE users, user_apps").execute(pool).await {
+        tracing::warn!(error = %e, "could not refresh table statistics");
     }
 }

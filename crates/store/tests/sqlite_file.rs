@@ -211,3 +211,49 @@ async fn the_database_files_are_private_to_their_owner() {
         assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
     }
 }
+
+/// A burst of writes far longer than the WAL's restart threshold (16k pages, 64 MiB): once
+/// the background checkpoint has copied it, the WAL file is cut to nothing, so the next
+/// write starts a fresh one without shrinking a large file first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_wal_is_truncated_once_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_store(&dir).await;
+    let tenant = store.create_tenant("t").await.unwrap().tenant_id;
+    let t = store.tenant(&tenant);
+    let big = "x".repeat(400 * 1024);
+    let many: Vec<NewUser> = (0..200)
+        .map(|n| {
+            let body = json!({"email": format!("u{n}@example.com"), "custom_data": {"blob": big}});
+            serde_json::from_value::<CreateUserInput>(body)
+                .unwrap()
+                .validate(roster_core::time::now_ms())
+                .unwrap()
+        })
+        .collect();
+    t.bulk_create_users(None, &many).await.unwrap();
+    let wal = dir.path().join("roster.db-wal");
+    let written = std::fs::metadata(&wal).unwrap().len();
+    assert!(
+        written > 64 << 20,
+        "the burst wrote only {written} bytes of WAL"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&wal).unwrap().len() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL still holds {} bytes",
+            std::fs::metadata(&wal).unwrap().len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        t.count_users(&Scope::Tenant(None), None).await.unwrap(),
+        200
+    );
+    t.create_user(None, &input(1000)).await.unwrap();
+    assert_eq!(
+        t.count_users(&Scope::Tenant(None), None).await.unwrap(),
+        201
+    );
+}

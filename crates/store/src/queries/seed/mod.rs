@@ -59,24 +59,25 @@ async fn tenant(db: &mut Db<'_>, name: &str) -> Result<Located, StoreError> {
 }
 
 /// Applies one tenant's part of a seed; the plan's users learn their stored ids. Returns
-/// the tenant's public id.
+/// the tenant's public id and how many users were new.
 pub(crate) async fn apply_tenant(
     db: &mut Db<'_>,
     plan: &mut TenantPlan,
     now: i64,
-) -> Result<TenantId, ApplyError> {
+) -> Result<(TenantId, usize), ApplyError> {
     let tenant = tenant(db, &plan.name).await?;
-    apply_into(db, &tenant.key, plan, now).await?;
-    Ok(tenant.public)
+    let created = apply_into(db, &tenant.key, plan, now).await?;
+    Ok((tenant.public, created))
 }
 
-/// Management clients, apps with their clients and users, then groups.
+/// Management clients, apps with their clients and users, then groups. Returns how many
+/// users were new.
 async fn apply_into(
     db: &mut Db<'_>,
     tenant: &TenantId,
     plan: &mut TenantPlan,
     now: i64,
-) -> Result<(), ApplyError> {
+) -> Result<usize, ApplyError> {
     let management = apps::ensure_management_app(db, tenant).await.map_err(|_| {
         entry(
             &plan.path,
@@ -89,18 +90,20 @@ async fn apply_into(
     }
     let stored = apps::list_apps(db, tenant).await?;
     let mut ids: Vec<Vec<UserId>> = Vec::with_capacity(plan.apps.len());
+    let mut created = 0;
     for a in 0..plan.apps.len() {
         let app = app(db, tenant, &stored, &plan.apps[a]).await?;
         for c in &plan.apps[a].clients {
             client(db, tenant, &app.app_id, c).await?;
         }
-        let app_ids = users::users(db, tenant, &app, &mut plan.apps, a, &ids, now).await?;
+        let (app_ids, new) = users::users(db, tenant, &app, &mut plan.apps, a, &ids, now).await?;
         ids.push(app_ids);
+        created += new;
     }
     for g in &plan.groups {
         group(db, tenant, g, &ids, now).await?;
     }
-    Ok(())
+    Ok(created)
 }
 
 /// A client with the plan's fixed id and secret in this app; one of another app is refused.

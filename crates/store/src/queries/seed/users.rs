@@ -107,7 +107,7 @@ async fn members(
 }
 
 /// The app's users: new ones created (or linked) in one batch, existing members brought to
-/// their entries. Returns each entry's user id.
+/// their entries. Returns each entry's user id, and how many users were new.
 pub(super) async fn users(
     db: &mut Db<'_>,
     tenant: &TenantId,
@@ -116,7 +116,7 @@ pub(super) async fn users(
     a: usize,
     earlier: &[Vec<UserId>],
     now: i64,
-) -> Result<Vec<UserId>, ApplyError> {
+) -> Result<(Vec<UserId>, usize), ApplyError> {
     let entries = &plans[a].users;
     let mut ids = existing(db, tenant, &app.app_id, entries).await?;
     for (id, plan) in ids.iter_mut().zip(entries) {
@@ -164,7 +164,7 @@ pub(super) async fn users(
     for (plan, id) in plans[a].users.iter_mut().zip(&out) {
         plan.new.user.user_id = id.clone();
     }
-    Ok(out)
+    Ok((out, fresh.len()))
 }
 
 /// The create for an entry: stamped `now`, under the user's stored id when it has one.
