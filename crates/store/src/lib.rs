@@ -172,7 +172,8 @@ impl Store {
             created += new;
         }
         db.commit().await?;
-        // Before anything reads the new users: the next start compares them with the seed.
+        // Awaited: `roster seed` closes the pool at once, and the next start reads these
+        // users back to compare them with the seed.
         self.backend().after_bulk_inserts(created).await;
         Ok(ids)
     }

@@ -99,7 +99,7 @@ impl PgBackend {
     fn statistics_due(&self, rows: usize) -> bool {
         let total = self.created.fetch_add(rows as u64, Ordering::Relaxed) + rows as u64;
         let last = self.analyzed_at.load(Ordering::Relaxed);
-        total - last >= (last / 5).max(1000)
+        total.saturating_sub(last) >= (last / 5).max(1000)
             && self
                 .analyzed_at
                 .compare_exchange(last, total, Ordering::Relaxed, Ordering::Relaxed)

@@ -222,7 +222,7 @@ async fn a_long_wal_is_truncated_once_copied() {
     let tenant = store.create_tenant("t").await.unwrap().tenant_id;
     let t = store.tenant(&tenant);
     let big = "x".repeat(400 * 1024);
-    let many: Vec<NewUser> = (0..200)
+    let many: Vec<NewUser> = (0..240)
         .map(|n| {
             let body = json!({"email": format!("u{n}@example.com"), "custom_data": {"blob": big}});
             serde_json::from_value::<CreateUserInput>(body)
@@ -249,11 +249,11 @@ async fn a_long_wal_is_truncated_once_copied() {
     }
     assert_eq!(
         t.count_users(&Scope::Tenant(None), None).await.unwrap(),
-        200
+        240
     );
     t.create_user(None, &input(1000)).await.unwrap();
     assert_eq!(
         t.count_users(&Scope::Tenant(None), None).await.unwrap(),
-        201
+        241
     );
 }

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// A WAL longer than this many pages is restarted once a passive copy has caught up with
-/// it: the restart then copies and syncs nothing while it holds the writer.
+/// it: the restart then copies and syncs little while it holds the writer.
 const RESTART_AFTER_PAGES: i64 = 16 * 1024;
 
 /// A WAL longer than this is restarted even when the passive copy is behind. Under steady
@@ -47,13 +47,15 @@ fn checkpoint(
     // Idle readers keep their snapshots open between reads; a restart waits for all.
     readers.release_all();
     writer.busy_timeout(RESTART_WAIT)?;
-    let restarted = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    let blocked = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
     writer.busy_timeout(Duration::ZERO)?;
-    match restarted {
-        // Still in use after the wait: the next round tries again.
-        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(()),
-        done => done,
+    if blocked? != 0 {
+        // A reader still used the WAL after the wait: the next round tries again.
+        tracing::debug!(pages, "WAL restart put off by a reader");
     }
+    Ok(())
 }
 
 /// Whether a WAL of `pages`, of which a passive checkpoint has copied `copied`, is to be

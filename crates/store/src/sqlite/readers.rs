@@ -86,7 +86,12 @@ impl Readers {
         Ok(reader)
     }
 
-    pub(super) fn give_back(&self, reader: Reader) {
+    /// A snapshot gone stale while the reader was out ends now, not at its next use:
+    /// idle, it would hold checkpoints back.
+    pub(super) fn give_back(&self, mut reader: Reader) {
+        if reader.snapshot.is_some() && !reader.fresh(self.generation.load(Ordering::Acquire)) {
+            reader.end_snapshot();
+        }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < self.keep {
             idle.push(reader);
@@ -99,8 +104,10 @@ impl Readers {
         self.release(false);
     }
 
-    /// Ends every idle reader's snapshot: a WAL restart waits for all of them.
+    /// Ends every idle reader's snapshot: a WAL restart waits for all of them. Readers out
+    /// now end theirs when given back.
     pub(super) fn release_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.release(true);
     }
 
